@@ -1,0 +1,58 @@
+"""seglab: the helper package of the seglab image-segmentation course.
+
+``import seglab`` is deliberately light: it imports no torch, matplotlib, Jupyter or widget
+code, downloads nothing and probes no GPU. Each public name below is imported from its module
+the first time you touch it (PEP 562 module ``__getattr__``), so ``seglab.iou`` costs only the
+metrics module and ``seglab.show_mask`` only matplotlib.
+
+Modules, one job each:
+
+- ``seglab.device``   pick a device, describe the environment, seed everything
+- ``seglab.images``   turn what you pass into an HxWx3 uint8 image; sample photos
+- ``seglab.prompts``  validate SAM points, labels and boxes against an image size
+- ``seglab.viz``      show masks, points and boxes; overlays
+- ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
+- ``seglab.sam``      SAM checkpoints, loading, the Predictor, mini-SAM
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "get_device": "seglab.device",
+    "describe_environment": "seglab.device",
+    "seed_everything": "seglab.device",
+    "as_rgb_uint8": "seglab.images",
+    "load_sample": "seglab.images",
+    "list_samples": "seglab.images",
+    "show_mask": "seglab.viz",
+    "show_points": "seglab.viz",
+    "show_box": "seglab.viz",
+    "show_masks": "seglab.viz",
+    "overlay": "seglab.viz",
+    "iou": "seglab.metrics",
+    "dice": "seglab.metrics",
+    "pixel_accuracy": "seglab.metrics",
+    "confusion_matrix": "seglab.metrics",
+    "mean_iou": "seglab.metrics",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seglab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: the next access is a plain attribute lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,129 @@
+"""mini-SAM: a small Segment Anything built from ``segment_anything``'s own modules.
+
+The official SAM encoders (ViT-B/L/H at 1024 px) take ~15 s per image on a laptop CPU and their
+checkpoints weigh 375 MB to 2.5 GB. mini-SAM keeps SAM's exact structure — ``ImageEncoderViT``,
+``PromptEncoder``, ``MaskDecoder`` with a ``TwoWayTransformer``, 3 multimask outputs and the IoU
+head — but at 256 px input with a narrow encoder and decoder, so that:
+
+- ``segment_anything.SamPredictor`` and ``SamAutomaticMaskGenerator`` work with it unchanged
+  (they size inputs from ``sam.image_encoder.img_size``);
+- its weights are a few MB and ship inside the package (``seglab/sam/weights/``).
+
+Shapes at the default config (B = batch):
+
+    image (B, 3, 256, 256) -> patch embed 16x16 -> tokens (B, 16, 16, embed_dim)
+    -> ViT blocks (windowed + global attention) -> neck -> embedding (B, prompt_dim, 16, 16)
+    decoder -> low-res mask logits (B, 3 or 1, 64, 64) and IoU predictions (B, 3 or 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from functools import partial
+
+import torch
+from segment_anything.modeling import (
+    ImageEncoderViT,
+    MaskDecoder,
+    PromptEncoder,
+    Sam,
+    TwoWayTransformer,
+)
+
+
+@dataclass(frozen=True)
+class MiniSamConfig:
+    """Sizes of a mini-SAM. The defaults are the shipped model's.
+
+    Attributes:
+      img_size: side of the square input the encoder sees, in pixels (images are resized so
+        their longest side is this, then padded).
+      patch_size: ViT patch side in pixels; the embedding grid is img_size // patch_size.
+      embed_dim: width of the ViT encoder.
+      depth: number of ViT blocks.
+      num_heads: attention heads per ViT block.
+      window_size: side of the attention windows (in tokens) of the non-global blocks.
+      global_attn_indexes: blocks that attend globally instead of in windows.
+      prompt_dim: width of the image embedding, prompt tokens and mask decoder.
+      decoder_depth: TwoWayTransformer layers.
+      decoder_mlp_dim: hidden width of the decoder's MLPs.
+      decoder_heads: attention heads in the decoder.
+      iou_head_hidden_dim: hidden width of the IoU-prediction head.
+    """
+
+    img_size: int = 256
+    patch_size: int = 16
+    embed_dim: int = 128
+    depth: int = 6
+    num_heads: int = 4
+    window_size: int = 8
+    global_attn_indexes: tuple[int, ...] = field(default=(2, 5))
+    prompt_dim: int = 128
+    decoder_depth: int = 2
+    decoder_mlp_dim: int = 512
+    decoder_heads: int = 4
+    iou_head_hidden_dim: int = 128
+
+    def to_dict(self) -> dict:
+        """The config as plain JSON-friendly values (tuples become lists)."""
+        d = asdict(self)
+        d["global_attn_indexes"] = list(self.global_attn_indexes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MiniSamConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
+        d = dict(d)
+        if "global_attn_indexes" in d:
+            d["global_attn_indexes"] = tuple(d["global_attn_indexes"])
+        return cls(**d)
+
+
+def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
+    """Build an untrained mini-SAM (random weights) in eval mode on the CPU.
+
+    Arguments:
+      config (MiniSamConfig | None): sizes; None means the shipped model's defaults.
+
+    Returns:
+      segment_anything.modeling.Sam: usable with ``SamPredictor`` as it is.
+    """
+    c = config or MiniSamConfig()
+    grid = c.img_size // c.patch_size
+    sam = Sam(
+        image_encoder=ImageEncoderViT(
+            img_size=c.img_size,
+            patch_size=c.patch_size,
+            embed_dim=c.embed_dim,
+            depth=c.depth,
+            num_heads=c.num_heads,
+            mlp_ratio=4,
+            out_chans=c.prompt_dim,
+            qkv_bias=True,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+            use_rel_pos=True,
+            window_size=c.window_size,
+            global_attn_indexes=c.global_attn_indexes,
+        ),
+        prompt_encoder=PromptEncoder(
+            embed_dim=c.prompt_dim,
+            image_embedding_size=(grid, grid),
+            input_image_size=(c.img_size, c.img_size),
+            mask_in_chans=16,
+        ),
+        mask_decoder=MaskDecoder(
+            num_multimask_outputs=3,
+            transformer=TwoWayTransformer(
+                depth=c.decoder_depth,
+                embedding_dim=c.prompt_dim,
+                mlp_dim=c.decoder_mlp_dim,
+                num_heads=c.decoder_heads,
+            ),
+            transformer_dim=c.prompt_dim,
+            iou_head_depth=3,
+            iou_head_hidden_dim=c.iou_head_hidden_dim,
+        ),
+        pixel_mean=[123.675, 116.28, 103.53],
+        pixel_std=[58.395, 57.12, 57.375],
+    )
+    return sam.eval()
