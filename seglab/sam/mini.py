@@ -18,8 +18,12 @@ Shapes at the default config (B = batch):
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import torch
 from segment_anything.modeling import (
@@ -29,6 +33,13 @@ from segment_anything.modeling import (
     Sam,
     TwoWayTransformer,
 )
+
+#: The mini-SAM weights that ship inside the package (written by ``seglab.sam.train_mini``).
+MINI_WEIGHTS_PATH: Path = Path(__file__).with_name("weights") / "mini_sam.pt"
+
+#: Marker stored in every mini-SAM checkpoint, so a loader can tell it from an official file.
+MINI_FORMAT = "seglab-mini-sam"
+MINI_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -127,3 +138,45 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
         pixel_std=[58.395, 57.12, 57.375],
     )
     return sam.eval()
+
+
+def save_mini_checkpoint(
+    sam: Sam,
+    path: str | os.PathLike[str],
+    config: MiniSamConfig,
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """Save a mini-SAM as a small, ``weights_only``-loadable checkpoint.
+
+    The file holds a plain dict ``{"format", "version", "config", "state_dict", "meta"}`` with
+    the weights stored as float16 (half the size; mini-SAM runs in float32 after loading).
+    It is written to a temporary file in the same folder and renamed, so an interrupted save
+    never leaves a half-written checkpoint under ``path``.
+
+    Arguments:
+      sam (Sam): the model to save (any device).
+      path (str | PathLike): where to write, e.g. ``runs/mini/step_1000.pt``.
+      config (MiniSamConfig): the sizes ``sam`` was built with.
+      meta (dict | None): plain JSON-like training information (str, int, float, list, dict).
+
+    Returns:
+      Path: the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": MINI_FORMAT,
+        "version": MINI_FORMAT_VERSION,
+        "config": config.to_dict(),
+        "state_dict": {k: v.detach().to("cpu", torch.float16) for k, v in sam.state_dict().items()},
+        "meta": dict(meta or {}),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
