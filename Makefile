@@ -1,0 +1,61 @@
+# seglab — the two commands a learner or an instructor needs:
+#
+#   make lab    set up (first time only) and open the course in JupyterLab
+#   make test   set up (first time only) and run the whole test suite, notebooks included
+#
+# Both create a virtual environment in .venv when it is missing and reinstall only when
+# pyproject.toml changes. Override the interpreter with `make lab PYTHON=python3.12`.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port=8890"
+LAB_ARGS ?=
+# extra arguments for pytest, e.g. PYTEST_ARGS="-m 'not slow'"
+PYTEST_ARGS ?=
+NOTEBOOKS := notebooks
+SANITIZE := tests/nbval_sanitize.cfg
+
+.PHONY: help lab test lint format execute clean-venv
+
+help:
+	@echo "make lab      set up and open the course in JupyterLab"
+	@echo "make test     set up and run all tests (unit, notebooks via nbval, lint, browser)"
+	@echo "make execute  re-execute every notebook in place (maintainers, after editing one)"
+	@echo "make format   format code and notebooks with ruff"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "seglab needs Python 3.10 to 3.13; this is %d.%d. Run e.g. make lab PYTHON=python3.12" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The course: the package and JupyterLab with the widget stack.
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[lab]"
+	@touch $@
+
+# Tests need everything the course needs, plus the dev tools.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[lab,dev]"
+	@touch $(VENV)/.installed-lab $@
+
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab $(NOTEBOOKS)/00_setup.ipynb $(LAB_ARGS)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-sanitize-with $(SANITIZE) $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+execute: $(VENV)/.installed-dev
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,44 @@
+"""Shared pytest setup: a headless matplotlib, and the gpu/browser markers' skip rules."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # no windows from tests
+os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars stay out of captured output
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (or SEGLAB_CHROMIUM), which Playwright drives; None when absent."""
+    explicit = os.environ.get("SEGLAB_CHROMIUM")
+    if explicit:
+        return explicit if os.path.exists(explicit) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _gpu_available() -> bool:
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if gpu_items and not _gpu_available():
+        skip = pytest.mark.skip(reason="needs a CUDA or MPS device; none on this machine")
+        for item in gpu_items:
+            item.add_marker(skip)
+    browser_items = [item for item in items if "browser" in item.keywords]
+    if browser_items and chromium_path() is None:
+        if os.environ.get("SEGLAB_REQUIRE_BROWSER") == "1":
+            raise pytest.UsageError(
+                "SEGLAB_REQUIRE_BROWSER=1 but no chromium was found: install it "
+                "(apt-get install chromium) or set SEGLAB_CHROMIUM to its path."
+            )
+        skip = pytest.mark.skip(reason="no chromium (apt-get install chromium, or SEGLAB_CHROMIUM)")
+        for item in browser_items:
+            item.add_marker(skip)

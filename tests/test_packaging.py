@@ -1,0 +1,121 @@
+"""The project's promises about itself: one source of dependencies, README commands that CI runs,
+and notebook links that all point at the one repository URL in pyproject.toml."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+README = (ROOT / "README.md").read_text()
+
+# pip name -> conda-forge name, where they differ
+CONDA_NAMES = {"torch": "pytorch"}
+
+
+def _pip_requirements(extra: str | None = None) -> dict[str, Requirement]:
+    project = PYPROJECT["project"]
+    lines = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
+    reqs = [Requirement(line) for line in lines]
+    return {CONDA_NAMES.get(r.name.lower(), r.name.lower()): r for r in reqs}
+
+
+def _environment_yml() -> tuple[dict[str, str], dict[str, str], list[str]]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda: dict[str, str] = {}
+    pip: dict[str, str] = {}
+    pip_lines: list[str] = []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip_lines = list(dep["pip"])
+            continue
+        name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", dep).groups()
+        conda[name.lower()] = spec.replace(" ", "")
+    for line in pip_lines:
+        if line.startswith("-e"):
+            continue
+        req = Requirement(line)
+        pip[req.name.lower()] = str(req.specifier)
+    return conda, pip, pip_lines
+
+
+def _norm(spec: str) -> set[str]:
+    return {part.strip() for part in spec.split(",") if part.strip()}
+
+
+def test_environment_yml_matches_pyproject() -> None:
+    conda, pip, pip_lines = _environment_yml()
+    declared = {**conda, **pip}
+    expected = {**_pip_requirements(), **_pip_requirements("lab")}
+    missing = sorted(set(expected) - set(declared))
+    assert not missing, f"environment.yml lacks {missing}; add them with pyproject's bounds"
+    for name, req in expected.items():
+        assert _norm(declared[name]) == _norm(str(req.specifier)), (
+            f"{name}: environment.yml says {declared[name]!r}, pyproject says {req.specifier}"
+        )
+    extra = sorted(set(declared) - set(expected) - {"python", "pip"})
+    assert not extra, f"environment.yml has {extra}, which pyproject does not declare"
+    py = PYPROJECT["project"]["requires-python"]
+    assert _norm(conda["python"]) == _norm(py), f"python {conda['python']} vs {py}"
+    assert "-e .[lab]" in pip_lines, "environment.yml must install seglab itself: '-e .[lab]'"
+
+
+def test_torchvision_is_declared_because_segment_anything_does_not() -> None:
+    assert "torchvision" in _pip_requirements()
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
+    assert re.search(r"^\s*make lab\s*$", README, re.M), "README must show `make lab`"
+    assert re.search(r"^\s*make test\s*$", README, re.M), "README must show `make test`"
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert "make test" in commands, ".ci/run must run exactly the README's test command"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def test_pytest_markers_are_documented_in_readme() -> None:
+    for marker in ("slow", "browser", "gpu"):
+        assert any(
+            m.startswith(marker + ":")
+            for m in PYPROJECT["tool"]["pytest"]["ini_options"]["markers"]
+        )
+        assert f"`{marker}`" in README, f"README should explain the `{marker}` marker"
+
+
+REPO_URL = PYPROJECT["project"]["urls"]["Repository"].rstrip("/")
+REPO_PATH = REPO_URL.removeprefix("https://github.com/")
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "notebooks/ holds the course; it is empty"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_readme_links_every_notebook_with_a_colab_badge(nb: Path) -> None:
+    badge = f"https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/{nb.name}"
+    assert badge in README, f"README's notebook table lacks the Colab badge for {nb.name}"
+    assert f"(notebooks/{nb.name})" in README, f"README does not link notebooks/{nb.name}"
+
+
+def test_every_github_link_uses_the_one_repository_url() -> None:
+    texts = {"README.md": README}
+    for nb in NOTEBOOKS:
+        texts[f"notebooks/{nb.name}"] = nb.read_text()
+    for name, text in texts.items():
+        for owner_repo in re.findall(r"github\.com/([\w.-]+/[\w.-]+)", text):
+            if owner_repo.startswith(("facebookresearch/", "pytorch/")):
+                continue  # upstream projects we cite
+            assert owner_repo == REPO_PATH, f"{name} links {owner_repo}, not {REPO_PATH}"
