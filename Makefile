@@ -14,6 +14,8 @@ LAB_ARGS ?=
 # extra arguments for pytest, e.g. PYTEST_ARGS="-m 'not slow'"
 PYTEST_ARGS ?=
 NOTEBOOKS := notebooks
+# Jupyter refuses to run as root (containers, CI, some cloud VMs) unless told it is intended.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 SANITIZE := tests/nbval_sanitize.cfg
 
 .PHONY: help lab test lint format execute clean-venv
@@ -40,7 +42,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $(VENV)/.installed-lab $@
 
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab $(NOTEBOOKS)/00_setup.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(NOTEBOOKS)/00_setup.ipynb $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

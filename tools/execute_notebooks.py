@@ -1,0 +1,97 @@
+"""Execute notebooks in place, top to bottom, each in a fresh kernel — the only way their
+committed outputs are made. nbval then checks those outputs on every test run.
+
+    python tools/execute_notebooks.py notebooks/            # all notebooks in a folder
+    python tools/execute_notebooks.py notebooks/00_setup.ipynb
+    python tools/execute_notebooks.py --check notebooks/    # execute into memory; fail if the
+                                                            # text outputs differ from the files
+
+Runs with the working directory set to the notebook's folder, TQDM_DISABLE=1 (progress bars
+stay out of checked outputs) and PYTHONHASHSEED=0. Cell timing metadata is not recorded, so a
+second execution leaves the files byte-for-byte unchanged when the outputs are deterministic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+TEXT_KEYS = ("text/plain",)
+
+
+def _notebooks(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for p in map(Path, paths):
+        found += sorted(p.glob("*.ipynb")) if p.is_dir() else [p]
+    return [nb for nb in found if ".ipynb_checkpoints" not in nb.parts]
+
+
+def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
+    """Run ``path`` in a fresh python3 kernel and return the executed notebook."""
+    nb = nbformat.read(path, as_version=4)
+    os.environ["TQDM_DISABLE"] = "1"
+    os.environ["PYTHONHASHSEED"] = "0"
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    )
+    client.execute()
+    return nb
+
+
+def _text_outputs(nb: nbformat.NotebookNode) -> list[list[str]]:
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        texts = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                texts.append(out.get("text", ""))
+            elif "data" in out:
+                texts.extend(str(out["data"].get(k, "")) for k in TEXT_KEYS)
+            elif out.get("output_type") == "error":
+                texts.append(out.get("ename", "") + ": " + out.get("evalue", ""))
+        cells.append(texts)
+    return cells
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", help="notebooks or folders of notebooks")
+    parser.add_argument("--check", action="store_true", help="do not write; fail on a difference")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    args = parser.parse_args(argv)
+    failed = []
+    total = 0.0
+    for path in _notebooks(args.paths):
+        start = time.perf_counter()
+        executed = execute(path, args.timeout)
+        took = time.perf_counter() - start
+        total += took
+        if args.check:
+            same = _text_outputs(executed) == _text_outputs(nbformat.read(path, as_version=4))
+            print(f"{path}: {took:6.1f} s  {'unchanged' if same else 'OUTPUTS DIFFER'}")
+            if not same:
+                failed.append(path)
+        else:
+            nbformat.write(executed, path)
+            print(f"{path}: {took:6.1f} s  written")
+    print(f"total: {total:.1f} s")
+    if failed:
+        print("re-execute these and commit the result:", *failed, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
