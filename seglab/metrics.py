@@ -10,7 +10,8 @@ Two families, one module:
 - **Label maps** (one class id per pixel, e.g. the argmax of a U-Net) — :func:`pixel_accuracy`,
   :func:`confusion_matrix`, :func:`per_class_iou` and :func:`mean_iou`. Class ids are integers in
   ``[0, num_classes)``; pixels whose *target* equals ``ignore_index`` (255 in Pascal VOC) are left
-  out of every count.
+  out of every count. For a score over a whole dataset, add up the :func:`confusion_matrix` of
+  every batch and pass the sum to :func:`iou_from_confusion`.
 
 The formulas, for a predicted set of pixels A and a true set B::
 

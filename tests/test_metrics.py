@@ -312,14 +312,19 @@ def test_tensors_on_different_devices_are_refused() -> None:
 
 
 @pytest.mark.gpu
-def test_cuda_tensors_match_numpy() -> None:
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
+def test_gpu_tensors_match_numpy() -> None:
+    if torch.cuda.is_available():
+        device = "cuda"
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        device = "mps"
+    else:
+        pytest.skip("no CUDA or MPS device")
     g = rng(0)
     target = g.integers(0, 5, size=(4, 64, 64))
+    target[g.random(target.shape) < 0.1] = 255
     pred = g.integers(0, 5, size=target.shape)
-    gpu = (torch.from_numpy(pred).cuda(), torch.from_numpy(target).cuda())
-    for ours, ref in zip(_all_results(*gpu, 5), _all_results(pred, target, 5), strict=True):
+    on_gpu = (torch.from_numpy(pred).to(device), torch.from_numpy(target).to(device))
+    for ours, ref in zip(_all_results(*on_gpu, 5), _all_results(pred, target, 5), strict=True):
         np.testing.assert_array_equal(ours, ref)
 
 
