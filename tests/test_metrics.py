@@ -35,7 +35,12 @@ from seglab.metrics import (
     pixel_accuracy,
 )
 
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
+
+@pytest.fixture(scope="module")
+def sklearn_metrics():
+    """scikit-learn's metrics (the dev extra), the independent reference; only these tests skip."""
+    return pytest.importorskip("sklearn.metrics")
+
 
 LABEL_FUNCS = [
     pytest.param(lambda p, t, **kw: pixel_accuracy(p, t, **kw), id="pixel_accuracy"),
@@ -175,7 +180,7 @@ def test_module_docstring_examples_run() -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("fill", [0.05, 0.5, 0.9])
-def test_iou_dice_match_sklearn(seed: int, fill: float) -> None:
+def test_iou_dice_match_sklearn(seed: int, fill: float, sklearn_metrics) -> None:
     g = rng(seed)
     shape = tuple(g.integers(1, 40, size=g.integers(1, 4)))
     pred = g.random(shape) < fill
@@ -191,7 +196,7 @@ def test_iou_dice_match_sklearn(seed: int, fill: float) -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("num_classes", [2, 5, 21])
-def test_label_metrics_match_sklearn(seed: int, num_classes: int) -> None:
+def test_label_metrics_match_sklearn(seed: int, num_classes: int, sklearn_metrics) -> None:
     g = rng(seed)
     target = g.integers(0, num_classes, size=(3, 17, 23))
     # a decent prediction: right 70 % of the time, so every cell of the matrix gets exercised
