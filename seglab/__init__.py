@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "pixel_accuracy": "seglab.metrics",
     "confusion_matrix": "seglab.metrics",
     "mean_iou": "seglab.metrics",
+    "per_class_iou": "seglab.metrics",
+    "iou_from_confusion": "seglab.metrics",
 }
 
 __all__ = ["__version__", *_EXPORTS]
