@@ -11,35 +11,39 @@ the rest with a message that says what it saw and what to do.
 :func:`load_sample` returns real photos that ship inside scikit-image's wheel, so the course
 works offline; :func:`list_samples` names them.
 
-Conversion rules of :func:`as_rgb_uint8`:
+Conversion rules of :func:`as_rgb_uint8` (v = a pixel value, min/max over the image):
 
-=====================  ==================================================================
-input                  result
-=====================  ==================================================================
-``bool``               False -> 0, True -> 255
-``uint8``              unchanged (copied)
-other integers         unchanged when every value is in [0, 255]; otherwise refused
-float in [0, 1]        ``floor(v * 255 + 0.5)``: scaled and rounded half up (0.5 -> 128)
-float in [2, 255]      taken as already in [0, 255]: when min >= 0 and 2 <= max <= 255,
-                       ``floor(v + 0.5)`` (so 127.5 -> 128)
-float, 1 < max < 2     refused as ambiguous (a [0, 1] image that overshot, or a [0, 255]
-                       image that is almost black): clip or rescale it yourself
-float < 0 or > 255     refused: rescale or clip it yourself (e.g. an ImageNet-normalized
-                       tensor must be un-normalized first)
-NaN or inf             refused
-complex, object, str   refused (TypeError)
-=====================  ==================================================================
+==========================  ==========================================================
+input dtype and values      result
+==========================  ==========================================================
+bool                        False -> 0, True -> 255
+uint8                       unchanged (copied)
+other integers in [0, 255]  unchanged; integers outside [0, 255] are refused
+float, 0 <= v <= 1          ``floor(v * 255 + 0.5)``: scaled, rounded half up
+                            (0.5 -> 128, 0.2 -> 51)
+float, 2 <= max <= 255      already in [0, 255]: ``floor(v + 0.5)`` (127.5 -> 128)
+float, 1 < max < 2          refused as ambiguous: a [0, 1] image that overshot
+                            (interpolation does that) or a [0, 255] image that is
+                            almost black; clip or convert it yourself
+float below 0 or above 255  refused: rescale or clip it yourself (an ImageNet-normalized
+                            tensor must be un-normalized first)
+float with NaN or inf       refused
+complex, object, str        refused (TypeError)
+==========================  ==========================================================
 
-=====================  ==================================================================
-shape                  result
-=====================  ==================================================================
-(H, W)                 gray, copied into the three channels
-(H, W, C), C in 1,3,4  channels last ("HWC", numpy/PIL/matplotlib convention)
-(C, H, W), C in 1,3,4  channels first ("CHW", torch convention)
-C == 1                 gray, copied into the three channels
-C == 4                 RGBA: the alpha channel is dropped (not blended)
-(1, ...)  4-D          refused: drop the batch dimension, e.g. ``image[0]``
-=====================  ==================================================================
+==========================  ==========================================================
+shape                       result
+==========================  ==========================================================
+(H, W)                      gray, copied into the three channels
+(H, W, C), C in 1, 3, 4     channels last ("HWC", the numpy/PIL/matplotlib convention)
+(C, H, W), C in 1, 3, 4     channels first ("CHW", the torch convention)
+C == 1                      gray, copied into the three channels
+C == 4                      RGBA: the alpha channel is dropped (not blended)
+(1, H, W, C), (N, ...)      refused: a batch; drop the batch dimension, ``image[0]``
+0-D, 1-D, 5-D and more      refused
+C == 2, 5, 6, ...           refused (gray + alpha: keep the gray one, ``image[..., 0]``)
+a dimension of size 0       refused
+==========================  ==========================================================
 
 Layout of a 3-D input when both ends could be channels (e.g. 3x3x3 or 1x5x4): a **torch
 tensor** is read as CHW (the torch convention); a **numpy array** is read as HWC (the
