@@ -1,0 +1,534 @@
+"""Train mini-SAM on synthetic scenes with Segment Anything's own recipe, in small.
+
+Run ``python -m seglab.sam.train_mini --help``. The shipped ``seglab/sam/weights/mini_sam.pt``
+was made with this script (the exact command is in ``seglab/sam/weights/MODEL_CARD.md``).
+
+The recipe follows the SAM paper (Kirillov et al., 2023, section 3 and appendix A):
+
+1. Every step draws ``batch_size`` fresh scenes (:func:`seglab.data.make_scene`, seeded by
+   (seed, step, index), so a run is reproducible and ``--resume`` continues exactly). Images go
+   through the model's own preprocessing - ``ResizeLongestSide`` then ``sam.preprocess``
+   (normalise, pad) - as ``SamPredictor`` does at inference, and prompts are given in that
+   resized input frame, as the predictor gives them.
+2. The image encoder runs once per image (the expensive part); the light mask decoder then runs
+   on several objects of that image at once.
+3. Each sampled object gets a first prompt: one positive point (uniformly inside the object, or
+   inside its eroded core), or its box jittered by a few pixels. A single point is ambiguous,
+   so it asks for 3 masks and only the best of them is trained (minimum loss over the 3); a box
+   uses the single-mask output, as SAM does for unambiguous prompts.
+4. Then ``--corrections`` rounds of interactive correction: a new point is sampled from the
+   error region of the previous mask (a missed pixel becomes a positive point, a wrongly
+   included one a negative point), and the previous low-resolution logits are fed back as
+   ``mask_input``.
+5. Loss per mask: 20 x focal + 1 x dice, on the logits upsampled to the input frame (as
+   ``sam.postprocess_masks`` does), plus the IoU head's mean squared error against the true IoU
+   of each predicted mask (thresholded at 0).
+
+AdamW, linear warm-up then cosine decay, gradient clipping. Checkpoints go to ``--out``:
+``mini_sam.pt`` (the shippable float16 file, :func:`seglab.sam.mini.save_mini_checkpoint`) and
+``train_state.pt`` (float32 weights, optimiser state and step, for ``--resume``), both written
+atomically; ``log.jsonl`` holds one line per evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from segment_anything.modeling import Sam
+from segment_anything.utils.transforms import ResizeLongestSide
+from torchvision.ops import sigmoid_focal_loss
+from tqdm.auto import tqdm
+
+from seglab.data import Scene, erode, interior_point, make_scene
+from seglab.sam.mini import MiniSamConfig, build_mini_sam, save_mini_checkpoint
+
+#: Seed tags: training scenes are rng([TRAIN_TAG, seed, step, i]), held-out scenes
+#: rng([HELDOUT_TAG, i]); the two families never share a scene.
+TRAIN_TAG = 0x7261696E
+HELDOUT_TAG = 0x68656C64
+
+#: Objects smaller than this (visible pixels) are not used as training or evaluation targets.
+MIN_AREA = 48
+
+FOCAL_WEIGHT, DICE_WEIGHT = 20.0, 1.0
+
+
+def tiny_config(image_size: int = 64) -> MiniSamConfig:
+    """A very small mini-SAM for tests and smoke runs (seconds, not minutes)."""
+    return MiniSamConfig(
+        img_size=image_size,
+        patch_size=16,
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        window_size=4,
+        global_attn_indexes=(1,),
+        prompt_dim=32,
+        decoder_depth=1,
+        decoder_mlp_dim=64,
+        decoder_heads=2,
+        iou_head_hidden_dim=32,
+    )
+
+
+def heldout_scene(i: int, size: int | tuple[int, int] = 256) -> Scene:
+    """Held-out scene ``i`` (never seen in training), for evaluation and tests."""
+    return make_scene(np.random.default_rng([HELDOUT_TAG, i]), size)
+
+
+# ----------------------------------------------------------------------------- prompts
+
+
+def sample_positive_point(mask: np.ndarray, rng: np.random.Generator, core: bool) -> np.ndarray:
+    """One ``(x, y)`` pixel inside a (H, W) bool mask; inside its eroded core if ``core``."""
+    if core:
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        crop = np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
+        for it in (6, 3, 1):  # the deepest erosion that leaves something
+            eroded = erode(crop, it)
+            if eroded.any():
+                ys, xs = np.nonzero(eroded)
+                k = rng.integers(len(ys))
+                return np.array([xs[k] + cols[0] - 1, ys[k] + rows[0] - 1], np.float32)
+    ys, xs = np.nonzero(mask)
+    k = rng.integers(len(ys))
+    return np.array([xs[k], ys[k]], np.float32)
+
+
+def jitter_box(box: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """(4,) box x0, y0, x1, y1 moved by noise of 5 % of its side (at most 8 px), clipped."""
+    side = np.array([box[2] - box[0], box[3] - box[1]] * 2, np.float32) + 1
+    noise = np.clip(rng.normal(0, 0.05, 4) * side, -8, 8)
+    out = box.astype(np.float32) + noise
+    out[[0, 2]] = np.clip(out[[0, 2]], 0, w - 1)
+    out[[1, 3]] = np.clip(out[[1, 3]], 0, h - 1)
+    return np.concatenate([np.minimum(out[:2], out[2:]), np.maximum(out[:2], out[2:])])
+
+
+def corrective_points(
+    pred: np.ndarray, gt: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One correction per object: a point from the error region of each predicted mask.
+
+    Arguments:
+      pred, gt: (K, H, W) bool predicted and true masks.
+
+    Returns:
+      points (K, 2) float32 (x, y) and labels (K,) int64: 1 where the point is a missed object
+      pixel (false negative), 0 where it is a wrongly included pixel (false positive). Where a
+      prediction is perfect, a positive point inside the object is used.
+    """
+    pts = np.zeros((len(gt), 2), np.float32)
+    labels = np.ones(len(gt), np.int64)
+    for k in range(len(gt)):
+        err = pred[k] ^ gt[k]
+        ys, xs = np.nonzero(err if err.any() else gt[k])
+        j = rng.integers(len(ys))
+        pts[k] = (xs[j], ys[j])
+        labels[k] = int(gt[k, ys[j], xs[j]])
+    return pts, labels
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def mask_losses(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-mask 20 x focal + dice loss.
+
+    Arguments:
+      logits: (K, M, H, W) float mask logits in the image frame.
+      gt: (K, H, W) float in {0, 1}.
+
+    Returns:
+      (K, M) loss of each of the M masks of each object.
+    """
+    target = gt[:, None].expand_as(logits)
+    focal = sigmoid_focal_loss(logits, target, alpha=0.25, gamma=2.0, reduction="none")
+    focal = focal.flatten(2).mean(-1)
+    prob = logits.sigmoid().flatten(2)
+    t = target.flatten(2)
+    dice = 1 - (2 * (prob * t).sum(-1) + 1) / (prob.sum(-1) + t.sum(-1) + 1)
+    return FOCAL_WEIGHT * focal + DICE_WEIGHT * dice
+
+
+def mask_iou(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """(K, M) IoU of each thresholded mask (logits > 0) of (K, M, H, W) with gt (K, H, W)."""
+    pred = logits > 0
+    g = gt[:, None].bool()
+    inter = (pred & g).flatten(2).sum(-1).float()
+    union = (pred | g).flatten(2).sum(-1).float()
+    return inter / union.clamp(min=1)
+
+
+# ----------------------------------------------------------------------------- model steps
+
+
+def upscale(sam: Sam, low_res: torch.Tensor, input_size: tuple[int, int]) -> torch.Tensor:
+    """Low-res logits (K, M, h, w) -> logits in the resized input frame (K, M, H, W).
+
+    The same operations as ``sam.postprocess_masks`` up to its final resize (which is the
+    identity here, since training scenes are already at the model's input scale).
+    """
+    s = sam.image_encoder.img_size
+    up = F.interpolate(low_res, (s, s), mode="bilinear", align_corners=False)
+    return up[..., : input_size[0], : input_size[1]]
+
+
+def decode(
+    sam: Sam,
+    embedding: torch.Tensor,
+    points: tuple[torch.Tensor, torch.Tensor] | None,
+    boxes: torch.Tensor | None,
+    mask_input: torch.Tensor | None,
+    multimask: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompt encoder + mask decoder for K prompts on one image embedding (1, C, g, g)."""
+    sparse, dense = sam.prompt_encoder(points=points, boxes=boxes, masks=mask_input)
+    return sam.mask_decoder(
+        image_embeddings=embedding,
+        image_pe=sam.prompt_encoder.get_dense_pe(),
+        sparse_prompt_embeddings=sparse,
+        dense_prompt_embeddings=dense,
+        multimask_output=multimask,
+    )
+
+
+def prepare_images(sam: Sam, images: Sequence[np.ndarray]) -> tuple[torch.Tensor, list]:
+    """HWC uint8 images -> (B, 3, S, S) model input and each image's resized (H, W)."""
+    transform = ResizeLongestSide(sam.image_encoder.img_size)
+    batch, sizes = [], []
+    for img in images:
+        x = torch.as_tensor(transform.apply_image(img)).permute(2, 0, 1).float()
+        sizes.append(tuple(x.shape[-2:]))
+        batch.append(sam.preprocess(x[None])[0])  # normalise + pad to S x S
+    return torch.stack(batch), sizes
+
+
+def scene_loss(
+    sam: Sam,
+    embedding: torch.Tensor,
+    scene: Scene,
+    rng: np.random.Generator,
+    max_objects: int,
+    corrections: int,
+    scale: float,
+) -> tuple[torch.Tensor, int, dict[str, float]]:
+    """Summed loss over the sampled objects and interaction rounds of one scene.
+
+    Returns (loss sum, number of mask terms, stats).
+    """
+    areas = scene.masks.reshape(len(scene.masks), -1).sum(1)
+    ok = np.flatnonzero(areas >= MIN_AREA)
+    if len(ok) == 0:
+        return embedding.sum() * 0, 0, {}
+    chosen = rng.permutation(ok)[:max_objects]
+    use_box = rng.random(len(chosen)) < 0.5
+    h, w = scene.labels.shape
+    hs, ws = round(h * scale), round(w * scale)  # the resized input frame
+    total = embedding.sum() * 0
+    terms = 0
+    stats: dict[str, float] = {}
+    for group_is_box in (False, True):
+        idx = chosen[use_box == group_is_box]
+        if len(idx) == 0:
+            continue
+        gt_np = scene.masks[idx]  # (K, H, W) bool
+        gt = torch.from_numpy(gt_np).float()
+        if scale != 1.0:
+            gt = (F.interpolate(gt[:, None], (hs, ws), mode="bilinear")[:, 0] > 0.5).float()
+            gt_np = gt.bool().numpy()
+        boxes = None
+        if group_is_box:
+            b = np.stack([jitter_box(scene.boxes[i], rng, h, w) for i in idx]) * scale
+            boxes = torch.from_numpy(b).float()
+            coords = np.zeros((len(idx), 0, 2), np.float32)
+            labels = np.zeros((len(idx), 0), np.int64)
+        else:
+            core = rng.random(len(idx)) < 0.5
+            pts = [
+                sample_positive_point(scene.masks[i], rng, bool(c))
+                for i, c in zip(idx, core, strict=True)
+            ]
+            coords = np.stack(pts)[:, None] * scale  # (K, 1, 2)
+            labels = np.ones((len(idx), 1), np.int64)
+        mask_input = None
+        for rnd in range(corrections + 1):
+            multimask = rnd == 0 and not group_is_box
+            points = (torch.from_numpy(coords).float(), torch.from_numpy(labels))
+            low, iou_pred = decode(
+                sam,
+                embedding,
+                points if coords.shape[1] else None,
+                boxes,
+                mask_input,
+                multimask,
+            )
+            logits = upscale(sam, low, (hs, ws))  # (K, M, hs, ws)
+            losses = mask_losses(logits, gt)  # (K, M)
+            best = losses.argmin(1)  # (K,)
+            ar = torch.arange(len(idx))
+            with torch.no_grad():
+                true_iou = mask_iou(logits, gt)
+            total = (
+                total
+                + losses[ar, best].sum()
+                + F.mse_loss(iou_pred, true_iou, reduction="none").mean(1).sum()
+            )
+            terms += len(idx)
+            key = ("box" if group_is_box else "point") + f"_r{rnd}_iou"
+            stats[key] = float(true_iou[ar, best].mean())
+            if rnd == corrections:
+                break
+            mask_input = low[ar, best][:, None].detach()  # (K, 1, h, w)
+            pred = (logits[ar, best] > 0).detach().numpy()
+            new_pts, new_labels = corrective_points(pred, gt_np, rng)
+            coords = np.concatenate([coords, new_pts[:, None]], 1)
+            labels = np.concatenate([labels, new_labels[:, None]], 1)
+    return total, terms, stats
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str, float]:
+    """mIoU on held-out scenes: one interior point (top-scoring of 3 masks) and one box.
+
+    Uses the same frames and post-processing as ``SamPredictor`` but batches objects.
+    """
+    was_training = sam.training
+    sam.eval()
+    point_ious, box_ious = [], []
+    for i in range(n_scenes):
+        scene = heldout_scene(i, image_size)
+        x, sizes = prepare_images(sam, [scene.image])
+        emb = sam.image_encoder(x)
+        keep = scene.masks.reshape(len(scene.masks), -1).sum(1) >= MIN_AREA
+        masks = scene.masks[keep]
+        if not len(masks):
+            continue
+        scale = sizes[0][0] / scene.image.shape[0]
+        gt = torch.from_numpy(masks).float()
+        pts = np.array([interior_point(m) for m in masks], np.float32)[:, None] * scale
+        low, iou = decode(
+            sam,
+            emb,
+            (torch.from_numpy(pts), torch.ones(len(masks), 1, dtype=torch.int64)),
+            None,
+            None,
+            True,
+        )
+        logits = upscale(sam, low, sizes[0])
+        top = iou.argmax(1)
+        point_ious += mask_iou(logits, gt)[torch.arange(len(masks)), top].tolist()
+        boxes = torch.from_numpy(scene.boxes[keep].astype(np.float32) * scale)
+        low, _ = decode(sam, emb, None, boxes, None, False)
+        box_ious += mask_iou(upscale(sam, low, sizes[0]), gt)[:, 0].tolist()
+    sam.train(was_training)
+    return {"point_miou": float(np.mean(point_ious)), "box_miou": float(np.mean(box_ious))}
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def lr_at(step: int, steps: int, lr: float, warmup: int, time_frac: float = 0.0) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to 5 % of ``lr``.
+
+    ``time_frac`` (elapsed / time limit) lets a time-limited run finish its decay on time: the
+    cosine follows whichever is further along, the steps or the clock.
+    """
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    t = max((step - warmup) / max(steps - warmup, 1), time_frac)
+    return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the recipe described in the module docstring; returns a summary dict."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = tiny_config(args.image_size) if args.tiny else MiniSamConfig(img_size=args.image_size)
+    sam = build_mini_sam(config)
+    opt = torch.optim.AdamW(
+        sam.parameters(), lr=args.lr, weight_decay=args.weight_decay, betas=(0.9, 0.999)
+    )
+    start, elapsed = 0, 0.0
+    state_path = out / "train_state.pt"
+    if args.resume:
+        if not state_path.exists():
+            raise ValueError(
+                f"--resume was given but {state_path} does not exist. Train without --resume "
+                "first, or point --out at a previous run."
+            )
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        if state["config"] != config.to_dict():
+            raise ValueError(
+                f"--resume: {state_path} holds a model with config {state['config']}, but this "
+                f"run builds {config.to_dict()}. Use the same --image-size/--tiny."
+            )
+        sam.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start, elapsed = int(state["step"]), float(state["elapsed_s"])
+    sam.train()
+    n_params = sum(p.numel() for p in sam.parameters())
+
+    def save(step: int, metrics: dict[str, float]) -> None:
+        meta = {
+            "step": step,
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "seed": args.seed,
+            "corrections": args.corrections,
+            "train_seconds": round(elapsed, 1),
+            "params": n_params,
+            **{k: round(v, 4) for k, v in metrics.items()},
+        }
+        save_mini_checkpoint(sam, out / "mini_sam.pt", config, meta=meta)
+        _atomic_torch_save(
+            {
+                "config": config.to_dict(),
+                "model": sam.state_dict(),
+                "optimizer": opt.state_dict(),
+                "step": step,
+                "elapsed_s": elapsed,
+            },
+            state_path,
+        )
+
+    log = (out / "log.jsonl").open("a")
+    t0 = time.perf_counter() - elapsed
+    step = start
+    last_loss = float("nan")
+    losses: list[float] = []
+    metrics: dict[str, float] = {}
+    bar = tqdm(total=args.steps, initial=start, desc="mini-SAM", mininterval=5, smoothing=0.05)
+    while step < args.steps:
+        if args.time_limit_min and (time.perf_counter() - t0) >= 60 * args.time_limit_min:
+            tqdm.write(f"time limit of {args.time_limit_min} min reached at step {step}")
+            break
+        limit_s = 60 * args.time_limit_min
+        time_frac = (time.perf_counter() - t0) / limit_s if limit_s else 0.0
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup, time_frac)
+        rng = np.random.default_rng([TRAIN_TAG, args.seed, step])
+        scenes = []
+        for i in range(args.batch_size):
+            s = args.image_size
+            size = (s, s)
+            if rng.random() < args.nonsquare:  # longest side s, the other shorter
+                short = int(rng.integers(s * 5 // 8, s))
+                size = (short, s) if rng.random() < 0.5 else (s, short)
+            scenes.append(make_scene(np.random.default_rng([TRAIN_TAG, args.seed, step, i]), size))
+        x, sizes = prepare_images(sam, [sc.image for sc in scenes])
+        emb = sam.image_encoder(x)  # (B, C, g, g)
+        total, terms = emb.sum() * 0, 0
+        stats: dict[str, list[float]] = {}
+        for b, sc in enumerate(scenes):
+            scale = sizes[b][0] / sc.image.shape[0]
+            loss_b, n_b, st = scene_loss(
+                sam, emb[b : b + 1], sc, rng, args.objects_per_image, args.corrections, scale
+            )
+            total, terms = total + loss_b, terms + n_b
+            for k, v in st.items():
+                stats.setdefault(k, []).append(v)
+        loss = total / max(terms, 1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(sam.parameters(), args.clip)
+        opt.step()
+        step += 1
+        last_loss = loss.item()
+        losses.append(last_loss)
+        elapsed = time.perf_counter() - t0
+        bar.update(1)
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        if step % args.eval_every == 0 or step == args.steps:
+            metrics = quick_eval(sam, args.eval_scenes, args.image_size)
+            record = {
+                "step": step,
+                "elapsed_s": round(elapsed, 1),
+                "loss": round(float(np.mean(losses[-args.eval_every :])), 4),
+                **{k: round(float(np.mean(v)), 4) for k, v in stats.items()},
+                **{k: round(v, 4) for k, v in metrics.items()},
+            }
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            tqdm.write(json.dumps(record))
+            save(step, metrics)
+        elif step % args.save_every == 0:
+            save(step, metrics)
+    bar.close()
+    save(step, metrics)
+    log.close()
+    return {"step": step, "loss": last_loss, "elapsed_s": elapsed, **metrics}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m seglab.sam.train_mini",
+        description="Train mini-SAM on synthetic scenes with SAM's interactive recipe.",
+    )
+    p.add_argument("--steps", type=int, default=2400, help="optimiser steps in total")
+    p.add_argument("--batch-size", type=int, default=8, help="scenes per step")
+    p.add_argument("--lr", type=float, default=8e-4, help="peak learning rate (AdamW)")
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup", type=int, default=150, help="linear warm-up steps")
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
+    p.add_argument("--objects-per-image", type=int, default=6, help="prompted objects/scene")
+    p.add_argument("--corrections", type=int, default=1, help="corrective-point rounds")
+    p.add_argument("--nonsquare", type=float, default=0.25, help="share of non-square scenes")
+    p.add_argument("--image-size", type=int, default=256, help="model input side in pixels")
+    p.add_argument("--tiny", action="store_true", help="a tiny model, for tests")
+    p.add_argument("--out", default="runs/mini", help="folder for checkpoints and log")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--eval-scenes", type=int, default=16)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--time-limit-min", type=float, default=0.0, help="stop and save after this")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = build_parser().parse_args(argv)
+    for name in ("steps", "batch_size", "eval_every", "save_every", "image_size", "threads"):
+        if getattr(args, name) <= 0:
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}"
+            )
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    if args.image_size % 16:
+        raise ValueError(f"--image-size must be a multiple of 16, got {args.image_size}")
+    return train(args)
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
