@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -188,7 +189,9 @@ def _read_checkpoint(path: Path, expect: ModelInfo | None = None) -> Any:
         raise damaged(f"{_what_it_is(head)} ({_size_note(size, info)})")
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        with warnings.catch_warnings():  # torch warns about pickle protocols it then refuses
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as error:
         if "Unsupported" not in str(error):  # a damaged pickle, not a forbidden one
             raise damaged(f"is damaged ({_size_note(size, info)}): {error}") from error
