@@ -1,0 +1,11 @@
+"""The questions of the exercise notebooks, one module per notebook.
+
+=====================================  ===========================================
+module                                 notebook
+=====================================  ===========================================
+``seglab.exercises.ex01_masks``        ``exercises/01_masks_and_metrics.ipynb``
+=====================================  ===========================================
+
+Each module defines ``q1``, ``q2``, ... (:class:`seglab.checks.Question` objects) and the
+reference solutions they print. Importing this package imports nothing heavy.
+"""
