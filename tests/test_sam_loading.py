@@ -202,6 +202,15 @@ def test_truncated_legacy_checkpoint(tmp_path: Path) -> None:
         detect_model_type(path)
 
 
+def test_a_damaged_mini_file_of_yours_is_not_blamed_on_the_install(tiny_file: Path) -> None:
+    data = tiny_file.read_bytes()
+    tiny_file.write_bytes(data[:-100])
+    with pytest.raises(ValueError, match="truncated") as excinfo:
+        load_sam("mini", checkpoint=tiny_file)
+    assert "reinstall" not in str(excinfo.value).lower()
+    assert "Check that this is the file you meant" in str(excinfo.value)
+
+
 def test_a_zip_that_is_not_a_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "sam.zip"
     with zipfile.ZipFile(path, "w") as archive:
@@ -309,6 +318,14 @@ def test_weights_that_do_not_fit_are_summarised(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"do not fit a vit_b: \d+ weights missing") as excinfo:
         load_sam("vit_b", checkpoint=path)
     assert len(str(excinfo.value)) < 600  # a summary, not one line per tensor
+
+
+def test_non_tensor_values_are_reported(tiny_file: Path) -> None:
+    ckpt = torch.load(tiny_file, weights_only=True)
+    key = "image_encoder.patch_embed.proj.weight"
+    ckpt["state_dict"][key] = 3
+    with pytest.raises(ValueError, match=f"1 of the wrong shape \\(e.g. {key}: file int vs model"):
+        load_sam("mini", checkpoint=ckpt)
 
 
 def test_a_plain_state_dict_of_a_mini_is_explained(tiny_sam: Sam, tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ What makes it safe:
    the known hash (checked by pooch). A failed transfer is retried ``retries`` times, waiting
    1 s, 2 s, … between attempts; a "404 Not Found" or other permanent HTTP error is not retried.
 3. A file already in the cache is trusted only if its size is right (checked on every call:
-   it costs one ``stat``). With ``verify_hash=True`` its SHA-256 is checked too (a few seconds
-   per GB). A cached file that fails either check is **renamed** to ``<filename>.corrupt``
-   (replacing an older one; nothing of yours is deleted, and seglab never reads ``.corrupt``
-   files), a warning says so, and a fresh copy is downloaded. Delete the ``.corrupt`` file to
-   get the space back.
+   it costs one ``stat``). With ``verify_hash=True`` its SHA-256 is checked too (that reads
+   the whole file: about a second per GB from a fast disk). A cached file that fails either
+   check is **renamed** to ``<filename>.corrupt`` (replacing an older one; nothing of yours is
+   deleted, and seglab never reads ``.corrupt`` files), a warning says so, and a fresh copy is
+   downloaded. Delete the ``.corrupt`` file to get the space back.
 
 When the download cannot happen (offline, firewall, server error) you get one
 :class:`CheckpointDownloadError` (a ``ConnectionError``, hence an ``OSError``) that names the
@@ -210,7 +210,7 @@ def download_checkpoint(
       progress (bool): show a download progress bar (a widget in Jupyter; the environment
         variable ``TQDM_DISABLE=1`` hides it everywhere).
       verify_hash (bool): also check the SHA-256 of a file that is already cached (a fresh
-        download is always checked). Takes a few seconds per GB.
+        download is always checked). Reads the whole file (about a second per GB).
       url (str | None): download from this URL instead of the registry's; the file must still
         have the registry's size and SHA-256. None: ``SEGLAB_SAM_BASE_URL`` + file name when
         that variable is set, else the official URL.

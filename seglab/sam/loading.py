@@ -49,6 +49,7 @@ from seglab.sam.registry import (
     ModelInfo,
     checkpoint_path,
     get_model_info,
+    mini_weights_path,
 )
 
 #: Environment variable naming the model the notebooks use when ``load_sam(model=None)``.
@@ -71,9 +72,11 @@ class UnsafeCheckpointError(ValueError):
 
 def _known_model(path: Path, expect: ModelInfo | None) -> ModelInfo | None:
     """The registry entry this file is meant to be: the one asked for, or the one whose file
-    name it has (``sam_vit_b_01ec64.pth`` -> vit_b)."""
-    if expect is not None:
+    name it has (``sam_vit_b_01ec64.pth`` -> vit_b). For mini only the shipped file counts."""
+    if expect is not None and not expect.shipped:
         return expect
+    if path.resolve() == mini_weights_path().resolve():
+        return MODELS["mini"]
     for info in MODELS.values():
         if path.name == info.filename:
             return info
@@ -245,8 +248,8 @@ def detect_model_type(checkpoint: Checkpoint) -> str:
     ``(embed_dim, 3, 16, 16)``, and the number of blocks ``image_encoder.blocks.N``:
     768 and 12 -> ``"vit_b"``, 1024 and 24 -> ``"vit_l"``, 1280 and 32 -> ``"vit_h"``.
     A seglab mini-SAM checkpoint (``"format": "seglab-mini-sam"``) or any other SAM-shaped
-    size -> ``"mini"``. A file is memory-mapped, so even vit_h is identified in well under a
-    second and without reading 2.5 GB.
+    size -> ``"mini"``. A file is memory-mapped, not read: a 375 MB vit_b file is identified in
+    about 0.1 s.
 
     Arguments:
       checkpoint (str | PathLike | Mapping): a checkpoint file, or a state dict already loaded.
@@ -334,15 +337,19 @@ def _build_mini(loaded: Mapping, source: str) -> tuple[Sam, Mapping]:
     return build_mini_sam(config), loaded["state_dict"]
 
 
+def _shape(value: Any) -> tuple[int, ...] | str:
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
 def _fit_weights(sam: Sam, state: Mapping, name: str, source: str) -> None:
     """Load ``state`` into ``sam``, or explain in a few lines why it does not fit."""
     expected = sam.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     wrong = [
-        f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        f"{k}: file {_shape(state[k])} vs model {tuple(v.shape)}"
         for k, v in expected.items()
-        if k in state and tuple(state[k].shape) != tuple(v.shape)
+        if k in state and _shape(state[k]) != tuple(v.shape)
     ]
     if missing or unexpected or wrong:
         parts = []
@@ -404,20 +411,22 @@ def load_sam(
     target = get_device(device)  # check the device before reading gigabytes
     requested = None if model is None else get_model_info(model).name
 
+    if checkpoint is None and requested is None:  # let the environment decide
+        env_model = _env(MODEL_ENV_VAR)
+        if env_model is not None:
+            requested = get_model_info(env_model).name
+        elif _env(CHECKPOINT_ENV_VAR) is None:
+            requested = "mini"
+        # else: requested stays None and the model is whatever SEGLAB_SAM_CHECKPOINT holds
+
     if checkpoint is not None:
         loaded, source = _open(checkpoint, get_model_info(requested) if requested else None)
+    elif requested != "mini" and _env(CHECKPOINT_ENV_VAR) is not None:
+        loaded, source = _env_checkpoint(requested)
     else:
-        if requested is None:
-            env_model = _env(MODEL_ENV_VAR)
-            if env_model is not None:
-                requested = get_model_info(env_model).name
-            elif _env(CHECKPOINT_ENV_VAR) is None:
-                requested = "mini"
-        if requested != "mini" and _env(CHECKPOINT_ENV_VAR) is not None:
-            loaded, source = _env_checkpoint(requested)
-        else:
-            path = download_checkpoint(requested or "mini")
-            loaded, source = _read_checkpoint(path, get_model_info(requested or "mini")), str(path)
+        name = requested or "mini"  # (requested is set here; `or` only satisfies type checkers)
+        path = download_checkpoint(name)  # mini: the shipped file, no network
+        loaded, source = _read_checkpoint(path, get_model_info(name)), str(path)
 
     found = _detect(loaded, source)
     if requested is not None and found != requested:
