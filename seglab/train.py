@@ -1,0 +1,607 @@
+"""A small training and evaluation loop for the U-Net lessons.
+
+Training a segmentation network is the classification loop you may know, applied per pixel::
+
+    for images, targets in loader:           # (B, C, H, W) float, (B, H, W) int64 class ids
+        logits = model(images)               # (B, K, H, W): one score per class and pixel
+        loss = F.cross_entropy(logits, targets)
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+
+:func:`train` is that loop, plus what a notebook needs around it: an optional validation pass
+after every epoch, a :class:`History` of the numbers (with ``.plot()``), a progress bar, a seed
+for repeatable runs, and **target checks before the loss**. The classic mistake - 0/255 PNG masks
+used as class ids - otherwise ends in ``IndexError: Target 255 is out of bounds`` on the CPU, or
+a "device-side assert triggered" on a GPU that poisons the whole CUDA context; here it is a
+``ValueError`` that names the values and the fix.
+
+:func:`evaluate` sums one confusion matrix over a whole loader (``seglab.metrics``) and returns
+loss, mean IoU, per-class IoU and pixel accuracy. :func:`predict` turns images into label maps.
+:func:`dice_loss` is the soft (differentiable) Dice, added to cross-entropy with
+``loss="ce+dice"`` to help small classes.
+
+Two habits this module keeps for you: evaluation runs in ``model.eval()`` mode under
+``torch.no_grad()`` (BatchNorm uses its running statistics, nothing is recorded for backprop),
+and every function puts the model back in the train/eval mode it found it in.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seglab.device import get_device, seed_everything
+from seglab.metrics import confusion_matrix, iou_from_confusion
+from seglab.unet import UNet
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Names accepted by the ``loss`` argument of :func:`train` and :func:`evaluate`.
+LOSSES = ("ce", "ce+dice")
+
+LossArg = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+_SHOW = 6  # how many offending values an error message lists
+_REPR_ROWS = 5  # a History longer than twice this shows its first and last few epochs
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass
+class History:
+    """Per-epoch numbers of a :func:`train` run; epoch ``i`` (from 1) is index ``i - 1``.
+
+    Attributes:
+      train_loss: mean training loss of each epoch (over its batches, weighted by batch size).
+      val_loss: loss on the validation loader after each epoch (empty without one).
+      val_miou: mean IoU on the validation loader after each epoch (empty without one).
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_miou: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded."""
+        return len(self.train_loss)
+
+    def __repr__(self) -> str:
+        columns = {"train_loss": self.train_loss}
+        if self.val_loss:
+            columns["val_loss"] = self.val_loss
+        if self.val_miou:
+            columns["val_mIoU"] = self.val_miou
+        s = "" if self.epochs == 1 else "s"
+        lines = [f"History({self.epochs} epoch{s})"]
+        lines.append("epoch " + " ".join(f"{name:>10}" for name in columns))
+        shown = range(self.epochs)
+        if self.epochs > 2 * _REPR_ROWS:  # long runs: the first and last few epochs
+            shown = [*range(_REPR_ROWS), -1, *range(self.epochs - _REPR_ROWS, self.epochs)]
+        for i in shown:
+            if i == -1:
+                lines.append("  ...")
+                continue
+            values = " ".join(f"{col[i]:>10.4f}" for col in columns.values())
+            lines.append(f"{i + 1:>5} {values}")
+        return "\n".join(lines)
+
+    def plot(self) -> Figure:
+        """Loss curves (train and validation) and, with validation, the mIoU curve.
+
+        Returns:
+          matplotlib.figure.Figure: one or two axes side by side. In a notebook it is shown
+          when the cell ends; assign it (``fig = history.plot()``) so it is not shown twice.
+
+        Raises:
+          ValueError: the history is empty (nothing was trained yet).
+        """
+        import matplotlib.pyplot as plt  # here, so that importing seglab.train stays light
+
+        if self.epochs == 0:
+            raise ValueError("History is empty: run train(...) for at least one epoch first.")
+        epochs = range(1, self.epochs + 1)
+        n = 2 if self.val_miou else 1
+        fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.5), squeeze=False)
+        ax = axes[0, 0]
+        ax.plot(epochs, self.train_loss, marker="o", label="train")
+        if self.val_loss:
+            ax.plot(epochs, self.val_loss, marker="o", label="validation")
+        ax.set(xlabel="epoch", ylabel="loss", title="loss")
+        ax.legend()
+        if self.val_miou:
+            ax = axes[0, 1]
+            ax.plot(epochs, self.val_miou, marker="o", color="C2")
+            ax.set(xlabel="epoch", ylabel="mIoU", title="validation mean IoU", ylim=(0, 1))
+        fig.tight_layout()
+        return fig
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _values(t: torch.Tensor) -> str:
+    found = torch.unique(t).tolist()
+    shown = ", ".join(str(v) for v in found[:_SHOW])
+    return shown + (f", ... ({len(found)} distinct)" if len(found) > _SHOW else "")
+
+
+def check_target(
+    logits: torch.Tensor | tuple[int, ...], target: object, ignore_index: int | None = None
+) -> torch.Tensor:
+    """Check a batch of targets against the logits, before any loss sees them.
+
+    Arguments:
+      logits (torch.Tensor | tuple): (B, K, H, W) model output, K = number of classes - or
+        just its shape, to check the targets before running the model.
+      target: (B, H, W) integer class ids in [0, K), or ``ignore_index``.
+      ignore_index (int | None): a value marking unlabelled pixels (255 in Pascal VOC).
+
+    Returns:
+      torch.Tensor: the target as int64 (integer and bool targets are converted; that loses
+      nothing), on its own device.
+
+    Raises:
+      TypeError: the target is not a tensor, or holds floats ("target.long()").
+      ValueError: shapes disagree (both are named), or class ids lie outside [0, K) - with the
+        values found and the likely fix (0/255 masks: ``(mask > 0).long()`` or
+        ``ignore_index=255``).
+    """
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(
+            f"targets must be a torch.Tensor of int64 class ids, got {type(target).__name__}; "
+            "convert a numpy label map with torch.from_numpy(labels).long()."
+        )
+    if target.dtype.is_floating_point or target.dtype.is_complex:
+        raise TypeError(
+            f"targets must be int64 class ids: target.long() (got dtype {target.dtype}). "
+            "Cross-entropy reads each target pixel as the index of its class, not a score."
+        )
+    lshape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else tuple(logits)
+    tshape = tuple(target.shape)
+    if len(lshape) != 4:
+        raise ValueError(f"logits must be 4-D (B, K, H, W), got shape {lshape}.")
+    expected = (lshape[0], *lshape[2:])
+    if tshape != expected:
+        if tshape == (lshape[0], 1, *lshape[2:]):
+            fix = "drop the channel axis with target.squeeze(1)"
+        elif tshape == lshape:
+            fix = "this looks one-hot; take class ids with target.argmax(1)"
+        elif target.ndim == 3 and tshape[0] == lshape[0]:
+            fix = (
+                "resize the label maps like the images (nearest neighbour, never bilinear, "
+                "so ids stay whole), or pad/crop both the same way"
+            )
+        else:
+            fix = "targets must hold one class id per pixel, (B, H, W)"
+        raise ValueError(
+            f"logits have shape {lshape} (B, K, H, W) but targets {tshape}; expected targets "
+            f"{expected}: {fix}."
+        )
+    target = target.long()
+    k = lshape[1]
+    valid = (target >= 0) & (target < k)
+    if ignore_index is not None:
+        valid |= target == ignore_index
+    if not bool(valid.all()):
+        bad = target[~valid]
+        if bool((bad == 255).any()):
+            fix = (
+                "if these are 0/255 masks, map 255 to 1: target = (mask > 0).long(); if 255 "
+                "means 'unlabelled', pass ignore_index=255"
+            )
+        elif bool((bad < 0).any()):
+            fix = "class ids are >= 0; to skip unlabelled pixels pass their value as ignore_index"
+        else:
+            fix = (
+                f"build the model with n_classes={int(bad.max()) + 1}, or remap the labels "
+                f"to 0..{k - 1}"
+            )
+        ignoring = "" if ignore_index is None else f" (ignore_index={ignore_index})"
+        raise ValueError(
+            f"targets hold class ids {_values(bad)} outside [0, {k}): the model outputs {k} "
+            f"classes{ignoring}. Fix: {fix}."
+        )
+    return target
+
+
+def _check_ignore_index(ignore_index: object) -> int | None:
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(
+            f"ignore_index must be an int or None, got {type(ignore_index).__name__} "
+            f"{ignore_index!r}; e.g. ignore_index=255."
+        )
+    return int(ignore_index)
+
+
+def _check_num_classes(num_classes: object, logits: torch.Tensor | tuple[int, ...]) -> int:
+    shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else tuple(logits)
+    k = shape[1]
+    if num_classes is not None and num_classes != k:
+        raise ValueError(
+            f"num_classes={num_classes!r} but the model outputs {k} classes (logits "
+            f"{shape}): pass num_classes={k}, or build the model with n_classes={num_classes}."
+        )
+    return k
+
+
+def _logits_shape(model: nn.Module, images: torch.Tensor) -> tuple[int, ...] | None:
+    """The (B, K, H, W) shape ``model`` will output for ``images``, when known in advance
+    (a seglab UNet: same size as its input); None for other models."""
+    if isinstance(model, UNet) and images.ndim == 4:
+        b, _, h, w = images.shape
+        return (b, model.config.n_classes, h, w)
+    return None
+
+
+def _check_loss(loss: object) -> LossArg:
+    if callable(loss) or loss in LOSSES:
+        return loss  # type: ignore[return-value]
+    raise ValueError(
+        f"loss must be one of {', '.join(repr(n) for n in LOSSES)} or a function "
+        f"(logits, target) -> scalar, got {loss!r}."
+    )
+
+
+def _split_batch(batch: object) -> tuple[torch.Tensor, object]:
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        images, target = batch
+        if isinstance(images, torch.Tensor):
+            return images, target
+    what = type(batch).__name__
+    if isinstance(batch, (tuple, list)):
+        what += f" of {len(batch)} items"
+    elif isinstance(batch, dict):
+        what += f" with keys {list(batch)}"
+    raise TypeError(
+        f"each batch must be a pair (images, targets) of tensors, got {what}; a Dataset whose "
+        "items are (image (C, H, W), label map (H, W)) gives that with a DataLoader."
+    )
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _resolve_device(model: nn.Module, device: str | torch.device | None) -> torch.device:
+    """``device`` checked (and the model moved there), or the model's own device."""
+    if device is None:
+        return _model_device(model)
+    try:
+        device = get_device(device)
+    except (TypeError, ValueError) as exc:  # get_device names its own argument, "prefer"
+        message = str(exc).removeprefix("prefer")
+        raise type(exc)(f"device{message}") from None
+    model.to(device)
+    return device
+
+
+def _progress_disabled(progress: bool) -> bool:
+    env = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return not progress or env not in ("", "0", "false", "no")
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def dice_loss(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    num_classes: int,
+    ignore_index: int | None = None,
+    *,
+    smooth: float = 1.0,
+) -> torch.Tensor:
+    """Soft multi-class Dice loss: ``1 - mean over classes k of Dice_k``.
+
+    With p = softmax(logits) and t = one-hot(target), summed over the batch and all pixels
+    that are not ignored::
+
+        Dice_k = (2 * sum(p_k * t_k) + smooth) / (sum(p_k) + sum(t_k) + smooth)
+
+    Soft, because probabilities replace the 0/1 prediction, so it has a gradient. Every class
+    counts the same however few pixels it has (unlike cross-entropy, dominated by the
+    background). ``smooth`` keeps a class absent from the batch finite: it then scores about
+    1 when the model predicts none of it and less the more it predicts.
+
+    Arguments:
+      logits (torch.Tensor): (B, K, H, W) float, raw scores (before softmax).
+      target (torch.Tensor): (B, H, W) integer class ids in [0, K), or ``ignore_index``.
+      num_classes (int): K; must equal ``logits.shape[1]``.
+      ignore_index (int | None): target value of pixels to leave out.
+      smooth (float): >= 0, added to numerator and denominator.
+
+    Returns:
+      torch.Tensor: a scalar in [0, 1] (0 = perfect), differentiable w.r.t. ``logits``.
+    """
+    ignore_index = _check_ignore_index(ignore_index)
+    if not isinstance(logits, torch.Tensor) or not logits.dtype.is_floating_point:
+        got = logits.dtype if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise TypeError(f"logits must be a float tensor (B, K, H, W), got {got}.")
+    if logits.ndim == 4:
+        _check_num_classes(num_classes, logits)
+    target = check_target(logits, target, ignore_index)
+    if not smooth >= 0:
+        raise ValueError(f"smooth must be >= 0, got {smooth!r}; the usual value is 1.0.")
+    probs = logits.softmax(dim=1)  # (B, K, H, W)
+    if ignore_index is None:
+        valid = torch.ones_like(target, dtype=torch.bool)  # (B, H, W)
+    else:
+        valid = target != ignore_index
+    safe = torch.where(valid, target, torch.zeros_like(target))  # ignored pixels -> class 0 ...
+    onehot = F.one_hot(safe, num_classes).permute(0, 3, 1, 2).to(probs.dtype)  # (B, K, H, W)
+    mask = valid.unsqueeze(1).to(probs.dtype)  # (B, 1, H, W)  ... then masked out here
+    probs, onehot = probs * mask, onehot * mask
+    dims = (0, 2, 3)  # sum over batch and pixels, one number per class
+    intersection = (probs * onehot).sum(dims)  # (K,)
+    cardinality = probs.sum(dims) + onehot.sum(dims)  # (K,)
+    dice = (2 * intersection + smooth) / (cardinality + smooth)  # (K,)
+    return 1 - dice.mean()
+
+
+def compute_loss(
+    logits: torch.Tensor,
+    target: object,
+    loss: LossArg = "ce",
+    *,
+    num_classes: int | None = None,
+    ignore_index: int | None = None,
+) -> torch.Tensor:
+    """The training loss of one batch, after :func:`check_target`.
+
+    Arguments:
+      logits (torch.Tensor): (B, K, H, W) float.
+      target: (B, H, W) integer class ids.
+      loss: ``"ce"`` (pixel-wise cross-entropy, mean over the pixels not ignored),
+        ``"ce+dice"`` (cross-entropy + :func:`dice_loss`, equal weights), or a function
+        ``(logits, target) -> scalar tensor``.
+      num_classes (int | None): checked against ``logits.shape[1]`` when given.
+      ignore_index (int | None): target value of pixels to leave out.
+
+    Returns:
+      torch.Tensor: a scalar.
+    """
+    k = _check_num_classes(num_classes, logits)
+    target = check_target(logits, target, ignore_index)
+    if callable(loss):
+        return loss(logits, target)
+    # -100 is cross_entropy's own default: no real label is negative (check_target made sure)
+    ce = F.cross_entropy(
+        logits, target, ignore_index=-100 if ignore_index is None else ignore_index
+    )
+    if loss == "ce":
+        return ce
+    if loss == "ce+dice":
+        return ce + dice_loss(logits, target, k, ignore_index)
+    _check_loss(loss)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- loops
+
+
+def train(
+    model: nn.Module,
+    train_loader: Iterable,
+    *,
+    epochs: int,
+    optimizer: torch.optim.Optimizer | None = None,
+    loss: LossArg = "ce",
+    val_loader: Iterable | None = None,
+    num_classes: int | None = None,
+    ignore_index: int | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    seed: int | None = None,
+    callback: Callable[[int, History], Any] | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; evaluate after each one.
+
+    Arguments:
+      model (nn.Module): maps (B, C, H, W) float images to (B, K, H, W) logits, e.g. a
+        ``seglab.unet.UNet``. Trained in place.
+      train_loader: yields ``(images, targets)``: (B, C, H, W) float and (B, H, W) integer
+        class ids (a ``DataLoader`` over ``seglab.data.SyntheticScenes`` does).
+      epochs (int): number of passes over ``train_loader`` (>= 1).
+      optimizer: default ``torch.optim.AdamW(model.parameters(), lr=1e-3)``, made anew on each
+        call - pass your own to keep its state across calls.
+      loss: ``"ce"``, ``"ce+dice"`` or a function ``(logits, target) -> scalar``
+        (see :func:`compute_loss`).
+      val_loader: like ``train_loader``; when given, :func:`evaluate` runs after every epoch
+        and fills ``val_loss`` and ``val_miou``.
+      num_classes (int | None): K; checked against the model's output when given.
+      ignore_index (int | None): target value of unlabelled pixels (255 in Pascal VOC).
+      device: where to train; the model is moved there. None: where the model already is.
+        ``seglab.get_device()`` picks the best available.
+      progress (bool): show tqdm bars (also off when the environment sets ``TQDM_DISABLE=1``).
+      seed (int | None): seeds Python, NumPy and torch first (``seglab.seed_everything``), so
+        the data order (a shuffling ``DataLoader``) and any dropout repeat; on the CPU two
+        runs from the same initial weights then give identical numbers. The initial weights
+        come from the seed in force when the model was built.
+      callback: called as ``callback(epoch, history)`` after every epoch (``epoch`` from 0);
+        return ``True`` to stop early.
+
+    Returns:
+      History: per-epoch training loss, validation loss and mIoU.
+
+    Raises:
+      TypeError, ValueError: bad arguments, or a batch the loss cannot take (float targets,
+        class ids outside [0, K) such as 0/255 masks, mismatched shapes), checked before the
+        loss is computed. The model keeps the train/eval mode it had.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}; e.g. epochs=5.")
+    loss = _check_loss(loss)
+    ignore_index = _check_ignore_index(ignore_index)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function (epoch, history), got {callback!r}.")
+    device = _resolve_device(model, device)
+    if seed is not None:
+        seed_everything(seed)
+    if optimizer is None:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    disable = _progress_disabled(progress)
+    from tqdm.auto import tqdm  # notebook bars in Jupyter, text bars elsewhere
+
+    history = History()
+    was_training = model.training
+    try:
+        bar = tqdm(range(epochs), desc="training", unit="epoch", disable=disable)
+        for epoch in bar:
+            model.train()
+            total, count, k = 0.0, 0, num_classes
+            batches = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, disable=disable)
+            for batch in batches:
+                images, target = _split_batch(batch)
+                images = images.to(device)  # (B, C, H, W)
+                target = target.to(device) if isinstance(target, torch.Tensor) else target
+                # A seglab UNet's output shape is known in advance: check the targets before
+                # the forward pass, which in train mode updates BatchNorm's running statistics,
+                # so that a bad batch stops training without changing the model at all.
+                expected = _logits_shape(model, images)
+                if expected is not None:
+                    _check_num_classes(num_classes, expected)
+                    target = check_target(expected, target, ignore_index)
+                logits = model(images)  # (B, K, H, W)
+                batch_loss = compute_loss(
+                    logits, target, loss, num_classes=num_classes, ignore_index=ignore_index
+                )
+                optimizer.zero_grad(set_to_none=True)
+                batch_loss.backward()
+                optimizer.step()
+                total += batch_loss.item() * len(images)
+                count += len(images)
+                k = logits.shape[1]
+                batches.set_postfix(loss=f"{batch_loss.item():.4f}")
+            if count == 0:
+                raise ValueError("train_loader yielded no batches: is the dataset empty?")
+            history.train_loss.append(total / count)
+            postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
+            if val_loader is not None:
+                result = evaluate(
+                    model, val_loader, k, ignore_index=ignore_index, device=device, loss=loss
+                )
+                history.val_loss.append(result["loss"])
+                history.val_miou.append(result["miou"])
+                postfix["val_mIoU"] = f"{result['miou']:.3f}"
+            bar.set_postfix(postfix)
+            if callback is not None and callback(epoch, history) is True:
+                break
+        bar.close()
+    finally:
+        model.train(was_training)
+    return history
+
+
+def evaluate(
+    model: nn.Module,
+    loader: Iterable,
+    num_classes: int,
+    ignore_index: int | None = None,
+    device: str | torch.device | None = None,
+    *,
+    loss: LossArg = "ce",
+) -> dict[str, Any]:
+    """Score ``model`` on every batch of ``loader`` (eval mode, no gradients).
+
+    The confusion matrix is summed over the whole loader before IoUs are computed, so the
+    mIoU is that of all pixels pooled - equal to ``seglab.metrics.mean_iou`` on all the
+    predictions and targets at once, not an average of per-batch scores.
+
+    Arguments:
+      model (nn.Module): (B, C, H, W) float -> (B, K, H, W) logits.
+      loader: yields ``(images, targets)`` as in :func:`train`.
+      num_classes (int): K, the model's number of outputs.
+      ignore_index (int | None): target value of pixels left out of every number.
+      device: where to run (the model is moved there); None: where the model is.
+      loss: as in :func:`compute_loss`; the reported loss is the mean over batches weighted
+        by batch size.
+
+    Returns:
+      dict: ``"loss"`` (float), ``"miou"`` (float; NaN if no class occurs), ``"per_class_iou"``
+      ((K,) float64 numpy array, NaN for classes in neither predictions nor targets),
+      ``"pixel_accuracy"`` (float), ``"confusion_matrix"`` ((K, K) int64, rows true classes).
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(
+            f"num_classes must be an int, got {type(num_classes).__name__} {num_classes!r}."
+        )
+    num_classes = int(num_classes)
+    ignore_index = _check_ignore_index(ignore_index)
+    loss = _check_loss(loss)
+    device = _resolve_device(model, device)
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    total, count = 0.0, 0
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                images, target = _split_batch(batch)
+                images = images.to(device)  # (B, C, H, W)
+                target = target.to(device) if isinstance(target, torch.Tensor) else target
+                logits = model(images)  # (B, K, H, W)
+                batch_loss = compute_loss(
+                    logits, target, loss, num_classes=num_classes, ignore_index=ignore_index
+                )
+                total += batch_loss.item() * len(images)
+                count += len(images)
+                pred = logits.argmax(dim=1)  # (B, H, W)
+                cm += confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("the loader yielded no batches: is the dataset empty?")
+    per_class = iou_from_confusion(cm)  # (K,), NaN where a class never occurs
+    if ignore_index is not None and 0 <= ignore_index < num_classes:
+        per_class[ignore_index] = np.nan
+    present = ~np.isnan(per_class)
+    pixels = int(cm.sum())
+    return {
+        "loss": total / count,
+        "miou": float(per_class[present].mean()) if present.any() else math.nan,
+        "per_class_iou": per_class,
+        "pixel_accuracy": float(np.trace(cm)) / pixels if pixels else math.nan,
+        "confusion_matrix": cm,
+    }
+
+
+def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Label maps for ``images``: the argmax over classes of the model's logits.
+
+    Runs in eval mode under ``torch.no_grad()`` on the model's device, then puts the model
+    back in the mode it was in.
+
+    Arguments:
+      model (nn.Module): (B, C, H, W) float -> (B, K, H, W) logits.
+      images (torch.Tensor): (B, C, H, W) or a single (C, H, W) float image.
+
+    Returns:
+      torch.Tensor: (B, H, W) or (H, W) int64 class ids, on the device ``images`` came from.
+    """
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(
+            f"images must be a torch.Tensor (B, C, H, W) or (C, H, W), got {type(images).__name__}."
+        )
+    single = images.ndim == 3
+    x = images.unsqueeze(0) if single else images  # (B, C, H, W)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            labels = model(x.to(_model_device(model))).argmax(dim=1)  # (B, H, W)
+    finally:
+        model.train(was_training)
+    labels = labels.to(images.device)
+    return labels[0] if single else labels

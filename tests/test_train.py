@@ -1,0 +1,422 @@
+"""Tests for seglab.train.
+
+- dice_loss: hand-worked values (arithmetic in the comments) and torch.autograd.gradcheck;
+- evaluate: against seglab.metrics on the same predictions, pooled over the whole loader;
+- train: a tiny U-Net overfits one batch (a property that fails if anything in the loop is
+  wrong), runs repeat exactly with a seed, and the classic target mistakes (0/255 masks, float
+  targets, wrong shapes) stop it before the loss, with the fix, and without a step taken.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from seglab import metrics
+from seglab.train import (
+    History,
+    check_target,
+    compute_loss,
+    dice_loss,
+    evaluate,
+    predict,
+    train,
+)
+from seglab.unet import UNet
+
+K = 5  # classes of seglab.data's scenes (background + 4 shapes)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Run on one CPU thread: these tiny convolutions gain nothing from more, and on a shared
+    machine busy threads make torch's thread pool spin (tens of times slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def scenes() -> tuple[torch.Tensor, torch.Tensor]:
+    """Four 32x32 synthetic scenes: images (4, 3, 32, 32) float in [0, 1], labels (4, 32, 32)."""
+    data = pytest.importorskip("seglab.data")
+    ds = data.SyntheticScenes(4, size=32, seed=0)
+    images, labels = zip(*(ds[i] for i in range(len(ds))), strict=True)
+    return torch.stack(images), torch.stack(labels)
+
+
+def tiny_unet(seed: int = 0, **overrides: object) -> UNet:
+    torch.manual_seed(seed)
+    return UNet(**{"n_classes": K, "base_channels": 4, "depth": 2, **overrides})
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(
+        torch.equal(x, y)
+        for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
+
+
+# --------------------------------------------------------------------------- dice_loss
+
+
+def test_dice_loss_hand_worked() -> None:
+    logits = torch.zeros(1, 2, 2, 2)  # softmax: p = 0.5 for both classes everywhere
+    target = torch.tensor([[[0, 0], [0, 1]]])  # class 0: 3 pixels, class 1: 1 pixel
+    # class 0: sum(p*t) = 3 * 0.5 = 1.5; sum(p) + sum(t) = 2 + 3 = 5 -> Dice = 3 / 5
+    # class 1: sum(p*t) = 0.5;           sum(p) + sum(t) = 2 + 1 = 3 -> Dice = 1 / 3
+    expected = 1 - (3 / 5 + 1 / 3) / 2
+    assert dice_loss(logits, target, 2, smooth=0.0).item() == pytest.approx(expected, abs=1e-6)
+    # smooth = 1: (3 + 1) / (5 + 1) = 2/3 and (1 + 1) / (3 + 1) = 1/2
+    assert dice_loss(logits, target, 2).item() == pytest.approx(1 - (2 / 3 + 1 / 2) / 2, abs=1e-6)
+
+
+def test_dice_loss_perfect_and_wrong_predictions() -> None:
+    target = torch.tensor([[[0, 1, 2], [2, 1, 0]]])
+    perfect = 50.0 * F.one_hot(target, 3).permute(0, 3, 1, 2).double()  # (1, 3, 2, 3)
+    assert dice_loss(perfect, target, 3, smooth=0.0).item() == pytest.approx(0.0, abs=1e-12)
+    wrong = 50.0 * F.one_hot((target + 1) % 3, 3).permute(0, 3, 1, 2).double()
+    assert dice_loss(wrong, target, 3, smooth=0.0).item() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_dice_loss_ignored_pixels_count_as_absent() -> None:
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(1, 3, 1, 4, generator=g)
+    with_void = torch.tensor([[[0, 2, 255, 1]]])
+    kept = [0, 1, 3]  # the same scene with the void pixel cut out
+    got = dice_loss(logits, with_void, 3, ignore_index=255)
+    expected = dice_loss(logits[..., kept], with_void[..., kept], 3)
+    assert got.item() == pytest.approx(expected.item(), abs=1e-6)
+    # ignoring a real class id works too: class 0 then scores "absent" (Dice 1 with smoothing)
+    assert torch.isfinite(dice_loss(logits, torch.tensor([[[0, 1, 1, 2]]]), 3, ignore_index=0))
+
+
+@pytest.mark.parametrize("ignore_index", [None, 255])
+def test_dice_loss_gradcheck(ignore_index: int | None) -> None:
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(2, 3, 2, 3, dtype=torch.float64, generator=g).requires_grad_(True)
+    target = torch.randint(0, 3, (2, 2, 3), generator=g)
+    if ignore_index is not None:
+        target[0, 0, 0] = ignore_index
+    assert torch.autograd.gradcheck(
+        lambda x: dice_loss(x, target, 3, ignore_index=ignore_index), (logits,)
+    )
+
+
+def test_dice_loss_rejects_bad_arguments() -> None:
+    logits, target = torch.zeros(1, 2, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"num_classes=3 but the model outputs 2 classes"):
+        dice_loss(logits, target, 3)
+    with pytest.raises(TypeError, match="float tensor"):
+        dice_loss(logits.long(), target, 2)
+    with pytest.raises(ValueError, match="smooth must be >= 0"):
+        dice_loss(logits, target, 2, smooth=-1.0)
+
+
+# --------------------------------------------------------------------------- target checks
+
+
+def test_zero_255_masks_get_the_teaching_error() -> None:
+    logits = torch.zeros(2, 2, 4, 4)
+    mask = torch.zeros(2, 4, 4, dtype=torch.uint8)
+    mask[:, 1:3, 1:3] = 255  # a PNG mask used as class ids
+    with pytest.raises(ValueError) as err:
+        check_target(logits, mask)
+    message = str(err.value)
+    assert "class ids 255 outside [0, 2)" in message
+    assert "map 255 to 1: target = (mask > 0).long()" in message
+    assert "ignore_index=255" in message
+    # the suggested fixes both work
+    assert check_target(logits, (mask > 0).long()).dtype == torch.int64
+    assert check_target(logits, mask, ignore_index=255).dtype == torch.int64
+
+
+def test_other_out_of_range_ids_name_values_and_fix() -> None:
+    logits = torch.zeros(1, 3, 2, 2)
+    with pytest.raises(ValueError, match=r"class ids 3, 7 outside \[0, 3\).*n_classes=8"):
+        check_target(logits, torch.tensor([[[0, 3], [7, 1]]]))
+    with pytest.raises(ValueError, match=r"class ids -1 outside.*ignore_index"):
+        check_target(logits, torch.tensor([[[0, -1], [1, 1]]]))
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "message"),
+    [
+        pytest.param(
+            torch.zeros(2, 4, 4), TypeError, r"int64 class ids: target\.long\(\)", id="float"
+        ),
+        pytest.param(np.zeros((2, 4, 4), dtype=np.int64), TypeError, r"from_numpy", id="numpy"),
+        pytest.param(
+            torch.zeros(2, 1, 4, 4, dtype=torch.long),
+            ValueError,
+            r"logits have shape \(2, 3, 4, 4\).*targets \(2, 1, 4, 4\).*target\.squeeze\(1\)",
+            id="channel-axis",
+        ),
+        pytest.param(
+            torch.zeros(2, 3, 4, 4, dtype=torch.long),
+            ValueError,
+            r"one-hot.*argmax\(1\)",
+            id="one-hot",
+        ),
+        pytest.param(
+            torch.zeros(2, 8, 8, dtype=torch.long),
+            ValueError,
+            r"\(2, 3, 4, 4\).*\(2, 8, 8\).*expected targets \(2, 4, 4\).*nearest",
+            id="other-size",
+        ),
+    ],
+)
+def test_bad_targets_are_refused(target: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        check_target(torch.zeros(2, 3, 4, 4), target)
+
+
+def test_compute_loss_matches_torch() -> None:
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 3, 4, 4, generator=g)
+    target = torch.randint(0, 3, (2, 4, 4), generator=g)
+    ce = F.cross_entropy(logits, target)
+    torch.testing.assert_close(compute_loss(logits, target), ce)
+    torch.testing.assert_close(
+        compute_loss(logits, target, "ce+dice"), ce + dice_loss(logits, target, 3)
+    )
+    target[0, 0, 0] = 255
+    torch.testing.assert_close(
+        compute_loss(logits, target, ignore_index=255),
+        F.cross_entropy(logits, target, ignore_index=255),
+    )
+    assert compute_loss(logits, target.clamp(max=2), lambda lg, t: lg.sum() * 0).item() == 0
+
+
+# --------------------------------------------------------------------------- train
+
+
+def test_tiny_unet_overfits_one_batch(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, labels = scenes
+    model = tiny_unet(seed=0, base_channels=8, depth=3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    batch = [(images[:2], labels[:2])]
+    history = train(model, batch, epochs=50, optimizer=optimizer, progress=False)
+    assert history.epochs == 50
+    first, last = history.train_loss[0], history.train_loss[-1]
+    assert last < first / 5, (first, last)  # measured: 2.15 -> 0.19 (11x)
+    assert model.training  # back in the mode it came in
+
+
+def test_training_repeats_exactly_with_a_seed(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, labels = scenes
+    ds = TensorDataset(images, labels)
+
+    def run(seed: int) -> tuple[History, UNet]:
+        model = tiny_unet(seed=0)
+        loader = DataLoader(ds, batch_size=2, shuffle=True)  # the order comes from the seed
+        history = train(
+            model, loader, epochs=2, val_loader=DataLoader(ds, batch_size=2), progress=False,
+            seed=seed, loss="ce+dice",
+        )  # fmt: skip
+        return history, model
+
+    h1, m1 = run(seed=7)
+    h2, m2 = run(seed=7)
+    assert h1 == h2 and same_weights(m1, m2)
+    assert len(h1.val_loss) == len(h1.val_miou) == 2
+    h3, m3 = run(seed=8)  # another shuffle order: other numbers
+    assert h3.train_loss != h1.train_loss and not same_weights(m1, m3)
+
+
+def test_bad_targets_stop_training_before_any_step(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    images, labels = scenes
+    model = tiny_unet().eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    masks = (labels[:2] > 0).to(torch.uint8) * 255  # 0/255 foreground masks
+    with pytest.raises(ValueError, match=r"class ids 255 outside \[0, 5\).*\(mask > 0\)\.long"):
+        train(model, [(images[:2], masks)], epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"target\.long\(\)"):
+        train(model, [(images[:2], labels[:2].float())], epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"\(2, 5, 32, 32\).*\(2, 16, 16\)"):
+        train(model, [(images[:2], labels[:2, ::2, ::2])], epochs=1, progress=False)
+    after = model.state_dict()  # weights and BatchNorm statistics: nothing changed
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not model.training  # the mode it had
+
+
+def test_ignore_index_lets_void_pixels_train(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, labels = scenes
+    target = labels[:2].clone()
+    target[:, :4] = 255  # a void border, as in Pascal VOC
+    history = train(
+        tiny_unet(), [(images[:2], target)], epochs=2, ignore_index=255, loss="ce+dice",
+        progress=False,
+    )  # fmt: skip
+    assert all(math.isfinite(v) for v in history.train_loss)
+
+
+def test_train_options_are_checked(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
+    images, labels = scenes
+    batch = [(images[:2], labels[:2])]
+    model = tiny_unet()
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        train(model, batch, epochs=0)
+    with pytest.raises(ValueError, match="loss must be one of 'ce', 'ce\\+dice'"):
+        train(model, batch, epochs=1, loss="dice")
+    with pytest.raises(ValueError, match="num_classes=21 but the model outputs 5"):
+        train(model, batch, epochs=1, num_classes=21, progress=False)
+    with pytest.raises(TypeError, match=r"pair \(images, targets\).*dict with keys"):
+        train(model, [{"image": images, "mask": labels}], epochs=1, progress=False)
+    with pytest.raises(ValueError, match="yielded no batches"):
+        train(model, [], epochs=1, progress=False)
+    with pytest.raises(ValueError, match="device is 'tpu', which is not a device name"):
+        train(model, batch, epochs=1, device="tpu", progress=False)
+
+
+def test_callback_sees_the_history_and_can_stop(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    images, labels = scenes
+    seen: list[tuple[int, int]] = []
+
+    def stop_after_two(epoch: int, history: History) -> bool:
+        seen.append((epoch, history.epochs))
+        return epoch == 1
+
+    history = train(
+        tiny_unet(), [(images[:2], labels[:2])], epochs=10, callback=stop_after_two,
+        progress=False,
+    )  # fmt: skip
+    assert seen == [(0, 1), (1, 2)] and history.epochs == 2
+
+
+def test_progress_bar_shows_unless_disabled(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    images, labels = scenes
+    batch = [(images[:2], labels[:2])]
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    train(tiny_unet(), batch, epochs=1)
+    assert "training" in capsys.readouterr().err
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    train(tiny_unet(), batch, epochs=1)
+    assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------- evaluate, predict
+
+
+@pytest.mark.parametrize("ignore_index", [None, 255])
+def test_evaluate_equals_metrics_on_the_same_predictions(
+    scenes: tuple[torch.Tensor, torch.Tensor], ignore_index: int | None
+) -> None:
+    images, labels = scenes
+    labels = labels.clone()
+    if ignore_index is not None:
+        labels[:, -3:] = ignore_index
+    model = tiny_unet(seed=3)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=3)  # batches of 3 and 1
+    result = evaluate(model, loader, K, ignore_index=ignore_index)
+    assert model.training  # restored
+
+    pred = predict(model, images)  # (4, 32, 32), all at once
+    assert result["miou"] == pytest.approx(
+        metrics.mean_iou(pred, labels, K, ignore_index=ignore_index), abs=1e-12
+    )
+    np.testing.assert_allclose(
+        result["per_class_iou"],
+        metrics.per_class_iou(pred, labels, K, ignore_index=ignore_index),
+        atol=1e-12,
+    )
+    assert result["pixel_accuracy"] == pytest.approx(
+        metrics.pixel_accuracy(pred, labels, ignore_index=ignore_index), abs=1e-12
+    )
+    np.testing.assert_array_equal(
+        result["confusion_matrix"],
+        metrics.confusion_matrix(pred, labels, K, ignore_index=ignore_index),
+    )
+    # the loss: per-batch cross-entropy means, weighted by batch size
+    model.eval()
+    with torch.no_grad():
+        ce = [
+            F.cross_entropy(model(x), y, ignore_index=ignore_index or -100).item() * len(x)
+            for x, y in loader
+        ]
+    assert result["loss"] == pytest.approx(sum(ce) / len(images), rel=1e-6)
+
+
+def test_predict_restores_the_mode_and_keeps_the_layout(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    images, _ = scenes
+    model = tiny_unet(seed=1).train()
+    labels = predict(model, images[:2])
+    assert labels.shape == (2, 32, 32) and labels.dtype == torch.int64
+    assert model.training
+    with torch.no_grad():
+        expected = model.eval()(images[:2]).argmax(1)
+    assert torch.equal(labels, expected)  # eval mode: BatchNorm's running statistics
+    single = predict(model, images[0])  # one (C, H, W) image -> one (H, W) map
+    assert torch.equal(single, expected[0])
+    assert not model.training  # it was in eval mode this time, and stays there
+    with pytest.raises(TypeError, match=r"must be a torch\.Tensor"):
+        predict(model, images.numpy())  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- History
+
+
+def test_history_repr_and_plot() -> None:
+    history = History(train_loss=[1.5, 0.75], val_loss=[1.25, 1.0], val_miou=[0.25, 0.5])
+    assert repr(history) == (
+        "History(2 epochs)\n"
+        "epoch train_loss   val_loss   val_mIoU\n"
+        "    1     1.5000     1.2500     0.2500\n"
+        "    2     0.7500     1.0000     0.5000"
+    )
+    long = repr(History(train_loss=[float(i) for i in range(30)]))
+    assert "  ..." in long and "   30    29.0000" in long and long.count("\n") == 12
+
+    import matplotlib.pyplot as plt
+
+    fig = history.plot()
+    try:
+        loss_ax, miou_ax = fig.axes
+        assert [tuple(line.get_ydata()) for line in loss_ax.lines] == [(1.5, 0.75), (1.25, 1.0)]
+        assert tuple(miou_ax.lines[0].get_ydata()) == (0.25, 0.5)
+    finally:
+        plt.close(fig)
+    fig = History(train_loss=[1.0]).plot()
+    assert len(fig.axes) == 1
+    plt.close(fig)
+    with pytest.raises(ValueError, match="History is empty"):
+        History().plot()
+
+
+# --------------------------------------------------------------------------- on a GPU
+
+
+@pytest.mark.gpu
+def test_on_the_gpu_the_mistake_is_caught_before_the_device_side_assert(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    from seglab.device import get_device
+
+    images, labels = scenes
+    device = get_device()
+    model = tiny_unet()
+    masks = (labels[:2] > 0).to(torch.uint8) * 255
+    with pytest.raises(ValueError, match=r"\(mask > 0\)\.long\(\)"):
+        train(model, [(images[:2], masks)], epochs=1, device=device, progress=False)
+    # the device is still usable (no poisoned CUDA context), and scores agree with the CPU's
+    loader = [(images, labels)]
+    on_device = evaluate(model, loader, K, device=device)
+    on_cpu = evaluate(model, loader, K, device="cpu")
+    # (TF32 convolutions on recent GPUs may flip a few near-tied pixels: a loose tolerance)
+    assert on_device["miou"] == pytest.approx(on_cpu["miou"], abs=0.02)
