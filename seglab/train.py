@@ -456,8 +456,8 @@ def train(
 
     history = History()
     was_training = model.training
+    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=disable)
     try:
-        bar = tqdm(range(epochs), desc="training", unit="epoch", disable=disable)
         for epoch in bar:
             model.train()
             total, count, k = 0.0, 0, num_classes
@@ -480,10 +480,11 @@ def train(
                 optimizer.zero_grad(set_to_none=True)
                 batch_loss.backward()
                 optimizer.step()
-                total += batch_loss.item() * len(images)
+                value = batch_loss.item()
+                total += value * len(images)
                 count += len(images)
                 k = logits.shape[1]
-                batches.set_postfix(loss=f"{batch_loss.item():.4f}")
+                batches.set_postfix(loss=f"{value:.4f}")
             if count == 0:
                 raise ValueError("train_loader yielded no batches: is the dataset empty?")
             history.train_loss.append(total / count)
@@ -498,8 +499,8 @@ def train(
             bar.set_postfix(postfix)
             if callback is not None and callback(epoch, history) is True:
                 break
-        bar.close()
     finally:
+        bar.close()
         model.train(was_training)
     return history
 

@@ -7,11 +7,11 @@ connections*) so that fine detail lost by pooling comes back. With the defaults 
 seed network, 21 Pascal VOC classes) the shapes are, for an input (B, 3, H, W)::
 
     enc1        (B, 64, H, W)            conv-BN-ReLU x2
-    pool        (B, 64, H/2, W/2)        max-pool 2x2
+    pool1       (B, 64, H/2, W/2)        max-pool 2x2
     enc2        (B, 128, H/2, W/2)
-    pool        (B, 128, H/4, W/4)
+    pool2       (B, 128, H/4, W/4)
     enc3        (B, 256, H/4, W/4)
-    pool        (B, 256, H/8, W/8)
+    pool3       (B, 256, H/8, W/8)
     bottleneck  (B, 512, H/8, W/8)
     up3         (B, 256, H/4, W/4)       transposed conv 2x2, stride 2
     cat3        (B, 512, H/4, W/4)       [up3, enc3] along the channels
@@ -19,7 +19,7 @@ seed network, 21 Pascal VOC classes) the shapes are, for an input (B, 3, H, W)::
     ... up2 / cat2 / dec2, up1 / cat1 / dec1 ...
     final       (B, 21, H, W)            1x1 conv: one logit per class and pixel
 
-:func:`shape_trace` prints this table for any config and input size.
+:func:`shape_trace` returns this table (with numbers) for any config and input size.
 
 What this module adds to the seed:
 
