@@ -354,6 +354,8 @@ class Question:
       kind (str): ``"function"`` (the answer is a function called on each case) or
         ``"value"`` (the answer is a value handed to each case's ``verify``).
       on_pass (str): a sentence added to the success message (what to take away).
+      reference: the reference answer, which must pass (the tests check it). Default: the
+        ``solution`` function (the last one when several are given).
     """
 
     def __init__(
@@ -367,6 +369,7 @@ class Question:
         arg_names: Sequence[str] = (),
         kind: Literal["function", "value"] = "function",
         on_pass: str = "",
+        reference: Any = None,
     ) -> None:
         if kind not in ("function", "value"):
             raise ValueError(f"kind must be 'function' or 'value', got {kind!r}.")
@@ -384,6 +387,9 @@ class Question:
         self.kind = kind
         self.on_pass = on_pass
         self._solution = solution
+        if reference is None and not isinstance(solution, str):
+            reference = solution if callable(solution) else list(solution)[-1]
+        self.reference = reference
 
     def __repr__(self) -> str:
         what = "your function" if self.kind == "function" else "your value"

@@ -1,0 +1,394 @@
+"""Tests of seglab.checks: the checker framework behind q.check(), q.hint(), q.solution()."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from seglab.checks import PLACEHOLDER_MESSAGE, Case, CheckResult, Question, describe
+
+
+def reference_add(a, b):
+    """The reference solution of the toy question."""
+    return float(a + b)
+
+
+def toy(**kwargs) -> Question:
+    """A question with one ordinary case, one edge case and one error case."""
+    cases = [
+        Case("two small numbers", (1, 2), expected=3.0),
+        Case("a negative number", (-1, 1), expected=0.0, why="negatives count too."),
+        Case("a None", (None, 1), raises=TypeError, why="None is the wrong kind of input."),
+    ]
+    options = {"hints": ["add them", "use +"], "solution": reference_add, "arg_names": ("a", "b")}
+    options.update(kwargs)
+    return Question("q9", "adding", cases, **options)
+
+
+def strict_add(a, b):
+    if a is None or b is None:
+        raise TypeError("a and b must be numbers, got None")
+    return float(a + b)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_a_correct_function_passes_and_the_message_is_printed(capsys):
+    result = toy().check(strict_add)
+    assert result.passed and bool(result) and result.status == "passed"
+    out = capsys.readouterr().out
+    assert out == result.message + "\n"
+    assert out.startswith("q9 (adding): correct")
+    assert "3 cases" in out
+
+
+def test_result_repr_is_readable_and_jupyter_shows_nothing_twice():
+    result = CheckResult("q1", "failed", "q1 (x): not yet.\nmore")
+    assert repr(result) == (
+        "CheckResult(question='q1', status='failed', passed=False, message='q1 (x): not yet.')"
+    )
+    assert str(result) == "q1 (x): not yet.\nmore"
+    assert result._ipython_display_() is None  # check() printed the message already
+
+
+def test_placeholder_function_is_not_attempted(capsys):
+    def placeholder(a, b):
+        raise NotImplementedError(PLACEHOLDER_MESSAGE)
+
+    result = toy().check(placeholder)
+    assert result.status == "not attempted" and not result.passed
+    assert "not attempted yet" in result.message
+    assert "Traceback" not in capsys.readouterr().out
+
+
+def test_ellipsis_value_is_not_attempted():
+    assert toy().check(...).status == "not attempted"
+
+
+def test_placeholder_reached_after_a_passing_case_is_a_failure_naming_the_case():
+    def half_done(a, b):
+        if a is None:
+            raise NotImplementedError(PLACEHOLDER_MESSAGE)
+        return float(a + b)
+
+    result = toy().check(half_done)
+    assert result.status == "failed"
+    assert "Case 3 of 3 failed: a None" in result.message
+    assert "still raises NotImplementedError('your code here')" in result.message
+
+
+def test_an_exception_from_the_function_is_reported_with_the_case_not_raised():
+    result = toy().check(lambda a, b: a / 0)
+    assert not result.passed
+    assert "Case 1 of 3 failed: two small numbers." in result.message
+    assert "raised ZeroDivisionError('division by zero')" in result.message
+    assert "a = 1 (int)" in result.message and "b = 2 (int)" in result.message
+
+
+def test_wrong_value_shows_expected_and_returned_and_why():
+    result = toy().check(lambda a, b: float(a + b) if a > 0 else 99.0)
+    assert "Case 2 of 3 failed: a negative number." in result.message
+    assert "Expected: 0.0 (float)." in result.message
+    assert "Your function returned: 99.0 (float)." in result.message
+    assert "Why: negatives count too." in result.message
+    assert "q9.hint()" in result.message
+
+
+def test_an_expected_error_that_is_not_raised_says_what_came_back():
+    result = toy().check(lambda a, b: 0.0 if a is None else float(a + b))
+    assert "Case 3 of 3 failed: a None." in result.message
+    assert "Expected: a TypeError." in result.message
+    assert "returned 0.0 (float) instead of raising" in result.message
+
+
+def test_the_wrong_exception_type_is_named():
+    def value_error(a, b):
+        if a is None:
+            raise ValueError("a is None")
+        return float(a + b)
+
+    result = toy().check(value_error)
+    assert "Expected: a TypeError." in result.message
+    assert "raised ValueError('a is None') instead" in result.message
+
+
+def test_an_error_without_a_message_fails():
+    def mute(a, b):
+        if a is None:
+            raise TypeError
+        return float(a + b)
+
+    result = toy().check(mute)
+    assert not result.passed
+    assert "raised TypeError (good) but with no message" in result.message
+
+
+def test_passing_the_result_instead_of_the_function_is_explained():
+    result = toy().check(3.0)
+    assert result.status == "failed"
+    assert "expected your function, but got 3.0 (float)" in result.message
+    assert "without calling it" in result.message
+
+
+def test_keyboard_interrupt_is_not_swallowed():
+    def interrupted(a, b):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        toy().check(interrupted)
+
+
+def test_warnings_are_quoted_not_printed(capsys):
+    question = Question(
+        "q1",
+        "ratio",
+        [Case("zero over zero", (np.float64(0.0), np.float64(0.0)), expected=1.0)],
+        hints=["h"],
+        solution="return 1.0",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping check() would fail this test
+        result = question.check(lambda a, b: a / b)
+    assert "returned: nan (float64)" in result.message
+    assert "It also warned: RuntimeWarning: invalid value encountered" in result.message
+    assert capsys.readouterr().err == ""
+
+
+def test_changing_an_input_in_place_fails_even_with_the_right_answer():
+    question = Question(
+        "q1",
+        "sum",
+        [Case("a 2x2 array", (np.ones((2, 2)),), expected=4.0)],
+        hints=["h"],
+        solution="return float(x.sum())",
+        arg_names=("x",),
+    )
+
+    def sums_and_spoils(x):
+        total = float(x.sum())
+        x[0, 0] = 99
+        return total
+
+    result = question.check(sums_and_spoils)
+    assert "changed its input x in place" in result.message
+    assert question.check(lambda x: float(x.sum())).passed
+
+
+def test_each_call_gets_fresh_arguments():
+    seen = []
+    question = Question(
+        "q1",
+        "first",
+        [
+            Case("a list", ([1, 2],), expected=1),
+            Case("built per call", lambda: ([5, 6],), expected=5),
+        ],
+        hints=["h"],
+        solution="return x[0]",
+    )
+
+    def pops(x):
+        seen.append(list(x))
+        return x.pop(0)
+
+    assert question.check(pops).passed
+    assert question.check(pops).passed  # the case's own list was never popped
+    assert seen == [[1, 2], [5, 6], [1, 2], [5, 6]]
+
+
+def test_messages_are_deterministic_and_free_of_addresses():
+    class Thing:
+        pass
+
+    question = Question("q1", "thing", [Case("x", (1,), expected=2)], hints=["h"], solution="")
+    first = question.check(lambda x: Thing()).message
+    second = question.check(lambda x: Thing()).message
+    assert first == second
+    assert not re.search(r"0x[0-9a-f]{6,}", first)
+    assert "Thing" in first
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@pytest.mark.parametrize(
+    ("returned", "fragment"),
+    [
+        (torch.tensor(0.5), "a tensor where a number is expected"),
+        (np.array(0.5), "return a Python float"),
+        (True, "expected a number, got bool"),
+        ("0.5", "expected a number, got str"),
+    ],
+)
+def test_a_number_of_the_wrong_kind_is_named(returned, fragment):
+    question = Question("q1", "half", [Case("c", (), expected=0.5)], hints=["h"], solution="")
+    result = question.check(lambda: returned)
+    assert not result.passed
+    assert fragment in result.message
+
+
+def test_float_results_are_compared_with_a_tolerance():
+    question = Question("q1", "third", [Case("c", (), expected=1 / 3)], hints=["h"], solution="")
+    assert question.check(lambda: 0.3333333).passed
+    assert not question.check(lambda: 0.333).passed
+    nan_question = Question(
+        "q2", "nan", [Case("c", (), expected=float("nan"))], hints=["h"], solution=""
+    )
+    assert nan_question.check(lambda: float("nan")).passed
+
+
+@pytest.mark.parametrize(
+    ("returned", "fragment"),
+    [
+        (np.zeros((2, 3), np.uint8), "shape (2, 3) instead of (2, 2)"),
+        (np.zeros((2, 2), np.float64), "dtype float64 instead of uint8"),
+        (np.array([[0, 0], [7, 0]], np.uint8), "1 of 4 values differ; the first at [1, 0]"),
+        (torch.zeros(2, 2, dtype=torch.uint8), "a torch tensor where a numpy array is expected"),
+        ([[0, 0], [0, 0]], "expected a numpy array, got list"),
+    ],
+)
+def test_array_results_compare_shape_dtype_then_values(returned, fragment):
+    expected = np.zeros((2, 2), np.uint8)
+    question = Question("q1", "zeros", [Case("c", (), expected=expected)], hints=["h"], solution="")
+    result = question.check(lambda: returned)
+    assert fragment in result.message
+    assert question.check(lambda: np.zeros((2, 2), np.uint8)).passed
+
+
+def test_verify_cases_use_their_own_rule_and_words():
+    question = Question(
+        "q1",
+        "even",
+        [Case("c", (), verify=lambda v: None if v % 2 == 0 else "it is odd", expect_text="even")],
+        hints=["h"],
+        solution="",
+    )
+    assert question.check(lambda: 4).passed
+    result = question.check(lambda: 3)
+    assert "Expected: even." in result.message and "What is wrong: it is odd." in result.message
+
+
+# --------------------------------------------------------------------------- value questions
+
+
+def _value_question() -> Question:
+    def positive(v):
+        return None if v > 0 else "it is not positive"
+
+    return Question(
+        "q2",
+        "a positive number",
+        [Case("positive", verify=positive, expect_text="a number above 0")],
+        hints=["h"],
+        solution="x = 1",
+        kind="value",
+    )
+
+
+def test_value_questions_check_the_value():
+    question = _value_question()
+    assert question.check(5).passed
+    assert question.check(...).status == "not attempted"
+    result = question.check(-1)
+    assert "Your value is: -1 (int)." in result.message
+    assert "What is wrong: it is not positive." in result.message
+    assert "forget to `return`" in question.check(None).message
+    assert "could not be used: TypeError" in question.check("five").message
+
+
+# --------------------------------------------------------------------------- hints, solution
+
+
+def test_hints_are_numbered_and_out_of_range_is_explained(capsys):
+    question = toy()
+    question.hint()
+    assert (
+        capsys.readouterr().out == "Hint 1 of 2 for q9 (q9.hint(2) for the next one):\nadd them\n"
+    )
+    question.hint(2)
+    assert capsys.readouterr().out == "Hint 2 of 2 for q9:\nuse +\n"
+    question.hint(3)
+    assert "hints 1 to 2" in capsys.readouterr().out
+
+
+def test_solution_prints_the_reference_source(capsys):
+    question = toy()
+    question.solution()
+    out = capsys.readouterr().out
+    assert out.startswith("Solution for q9 (adding):")
+    assert "def reference_add(a, b):" in out and "return float(a + b)" in out
+    assert question.reference is reference_add
+    # float(None + 1) raises a TypeError with a message, which is what the None case asks for
+    assert question.check(reference_add).passed
+
+
+def test_repr_of_a_question_says_how_to_use_it():
+    assert repr(toy()) == (
+        "<Question q9: adding (3 cases). q9.check(your function), q9.hint(), q9.solution()>"
+    )
+
+
+# --------------------------------------------------------------------------- describe
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "None"),
+        (True, "True"),
+        (3, "3 (int)"),
+        (np.float32(0.25), "0.25 (float32)"),
+        (1 / 3, "0.333333 (float)"),
+        (float("nan"), "nan (float)"),
+        (
+            np.array([[1, 0], [0, 1]], bool),
+            "array of shape (2, 2), dtype bool, values [[1, 0], [0, 1]]",
+        ),
+        (np.zeros((10, 10), bool), "array of shape (10, 10), dtype bool, 0 of 100 True"),
+        (np.arange(100, dtype=np.uint8), "array of shape (100,), dtype uint8, values in [0, 99]"),
+        (
+            np.array([0.0, np.nan] * 10),
+            "array of shape (20,), dtype float64, values in [0.0, 0.0], 10 NaN, distinct 0.0",
+        ),
+        (torch.ones(2, dtype=torch.float16), "torch tensor of shape (2,), dtype torch.float16, "),
+        (ValueError("bad"), "ValueError('bad')"),
+        ((1, 2.5), "tuple of 2: (1 (int); 2.5 (float))"),
+        (reference_add, "function reference_add"),
+        (..., "... (Ellipsis)"),
+    ],
+)
+def test_describe(value, text):
+    assert describe(value).startswith(text)
+
+
+def test_describe_blanks_memory_addresses():
+    assert "0x..." in describe(object())
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_a_case_must_say_what_is_right_exactly_once():
+    with pytest.raises(ValueError, match="exactly one of expected, raises and verify"):
+        Case("nothing")
+    with pytest.raises(ValueError, match="exactly one"):
+        Case("both", expected=1, raises=TypeError)
+    with pytest.raises(ValueError, match="needs expect_text"):
+        Case("verify", verify=lambda v: None)
+
+
+def test_a_question_needs_cases_hints_and_a_known_kind():
+    case = Case("c", expected=1)
+    with pytest.raises(ValueError, match="at least one case"):
+        Question("q1", "t", [], hints=["h"], solution="")
+    with pytest.raises(ValueError, match="at least one hint"):
+        Question("q1", "t", [case], hints=[], solution="")
+    with pytest.raises(ValueError, match="kind must be"):
+        Question("q1", "t", [case], hints=["h"], solution="", kind="graph")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="every case needs verify"):
+        Question("q1", "t", [case], hints=["h"], solution="", kind="value")

@@ -1,0 +1,290 @@
+"""Every exercise question against its reference, its placeholder and known wrong answers.
+
+For each question: the reference solution passes; the learner copy's placeholder (a function
+that raises NotImplementedError("your code here"), or ``...``) is "not attempted yet"; and
+each of several typical mistakes fails with a message that names the case it fails on.
+The reference functions must also be the code of the solution notebooks, so that
+``q.solution()`` shows what the notebook shows.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import seglab.exercises
+from seglab.checks import PLACEHOLDER_MESSAGE, Question
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "exercises" / "solutions"
+
+
+def _modules():
+    names = [m.name for m in pkgutil.iter_modules(seglab.exercises.__path__) if m.name[:2] == "ex"]
+    return [importlib.import_module(f"seglab.exercises.{name}") for name in sorted(names)]
+
+
+MODULES = _modules()
+QUESTIONS = {
+    f"{module.__name__.rsplit('.', 1)[1]}.{name}": value
+    for module in MODULES
+    for name, value in vars(module).items()
+    if isinstance(value, Question)
+}
+
+
+def _placeholder(*args, **kwargs):
+    raise NotImplementedError(PLACEHOLDER_MESSAGE)
+
+
+# --------------------------------------------------------------------------- known wrong answers
+# "module.qN": [(what the mistake is, the wrong function, a fragment the message must contain)]
+
+WRONG: dict[str, list[tuple[str, Callable, str]]] = {}
+
+
+def wrong(question: str, fragment: str):
+    """Register the decorated function as a known wrong answer to ``question``."""
+
+    def register(fn: Callable) -> Callable:
+        WRONG.setdefault(question, []).append((fn.__name__, fn, fragment))
+        return fn
+
+    return register
+
+
+def _b(x):
+    return np.asarray(x, dtype=bool)
+
+
+# ---- ex01 q1: IoU
+
+
+@wrong("ex01_masks.q1", "pred has 3 pixels, target 2")
+def iou_divides_by_the_target_only(pred, target):
+    return float((_b(pred) & _b(target)).sum() / _b(target).sum())
+
+
+@wrong("ex01_masks.q1", "identical masks")
+def iou_union_counts_the_overlap_twice(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float((pred & target).sum() / (pred.sum() + target.sum()))
+
+
+@wrong("ex01_masks.q1", "identical masks")
+def iou_off_by_one_in_the_union(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float((pred & target).sum() / ((pred | target).sum() + 1))
+
+
+@wrong("ex01_masks.q1", "0/1 uint8 arrays instead of bool")
+def iou_adds_integer_masks(pred, target):
+    pred, target = np.asarray(pred), np.asarray(target)
+    inter = (pred * target).sum()
+    return float(inter / (pred + target).sum())
+
+
+@wrong("ex01_masks.q1", "pred has 3 pixels, target 2")
+def iou_integer_division(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float((pred & target).sum() // (pred | target).sum())
+
+
+@wrong("ex01_masks.q1", "pred has 3 pixels, target 2")
+def iou_recall_by_another_name(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float((pred & target).sum() / min(pred.sum(), target.sum()))
+
+
+# ---- ex01 q2: Dice
+
+
+@wrong("ex01_masks.q2", "identical masks")
+def dice_over_the_union(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float(2 * (pred & target).sum() / (pred | target).sum())
+
+
+@wrong("ex01_masks.q2", "identical masks")
+def dice_without_the_two(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float((pred & target).sum() / (pred.sum() + target.sum()))
+
+
+@wrong("ex01_masks.q2", "pred has 3 pixels, target 2")
+def dice_is_really_iou(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float((pred & target).sum() / (pred | target).sum())
+
+
+@wrong("ex01_masks.q2", "identical masks")
+def dice_counts_agreeing_background(pred, target):
+    pred, target = _b(pred), _b(target)
+    return float(2 * (pred == target).sum() / (pred.sum() + target.sum()))
+
+
+# ---- ex01 q3: robust IoU
+
+
+@wrong("ex01_masks.q3", "both masks empty")
+def robust_iou_divides_by_zero(pred, target):
+    if pred is None or target is None:
+        raise TypeError("None given")
+    pred, target = _b(pred), _b(target)
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes {pred.shape} and {target.shape} differ")
+    return float((pred & target).sum() / (pred | target).sum())
+
+
+@wrong("ex01_masks.q3", "both masks empty")
+def robust_iou_scores_empty_as_zero(pred, target):
+    if pred is None or target is None:
+        raise TypeError("None given")
+    pred, target = _b(pred), _b(target)
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes {pred.shape} and {target.shape} differ")
+    union = (pred | target).sum()
+    return 0.0 if union == 0 else float((pred & target).sum() / union)
+
+
+@wrong("ex01_masks.q3", "both masks empty")
+def robust_iou_python_division(pred, target):
+    if pred is None or target is None:
+        raise TypeError("None given")
+    pred, target = _b(pred), _b(target)
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes {pred.shape} and {target.shape} differ")
+    return int((pred & target).sum()) / int((pred | target).sum())
+
+
+@wrong("ex01_masks.q3", "numpy would broadcast it silently")
+def robust_iou_trusts_broadcasting(pred, target):
+    if pred is None or target is None:
+        raise TypeError("None given")
+    pred, target = _b(pred), _b(target)
+    union = (pred | target).sum()
+    return 1.0 if union == 0 else float((pred & target).sum() / union)
+
+
+@wrong("ex01_masks.q3", "1x3x3 (a SAM mask that was not squeezed)")
+def robust_iou_compares_sizes_not_shapes(pred, target):
+    if pred is None or target is None:
+        raise TypeError("None given")
+    pred, target = _b(pred), _b(target)
+    if pred.size != target.size:
+        raise ValueError(f"sizes {pred.size} and {target.size} differ")
+    union = (pred | target).sum()
+    return 1.0 if union == 0 else float((pred & target).sum() / union)
+
+
+@wrong("ex01_masks.q3", "pred is None")
+def robust_iou_lets_none_become_a_shape_error(pred, target):
+    pred, target = _b(pred), _b(target)  # np.asarray(None, bool) is a 0-d False
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes {pred.shape} and {target.shape} differ")
+    union = (pred | target).sum()
+    return 1.0 if union == 0 else float((pred & target).sum() / union)
+
+
+@wrong("ex01_masks.q3", "pred is 3x3, target is 3x4")
+def robust_iou_raises_type_error_for_shapes(pred, target):
+    if pred is None or target is None:
+        raise TypeError("None given")
+    pred, target = _b(pred), _b(target)
+    if pred.shape != target.shape:
+        raise TypeError(f"shapes {pred.shape} and {target.shape} differ")
+    union = (pred | target).sum()
+    return 1.0 if union == 0 else float((pred & target).sum() / union)
+
+
+# --------------------------------------------------------------------------- the tests
+
+WRONG_CASES = [
+    pytest.param(qid, fn, fragment, id=f"{qid}-{label}")
+    for qid, entries in WRONG.items()
+    for label, fn, fragment in entries
+]
+
+
+def test_the_question_list_is_complete():
+    assert QUESTIONS, "no exercise questions found"
+    assert set(WRONG) <= set(QUESTIONS), set(WRONG) - set(QUESTIONS)
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+def test_each_question_has_at_least_three_known_wrong_answers(qid):
+    assert len(WRONG.get(qid, [])) >= 3, f"{qid}: add known wrong answers to this file"
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+def test_the_reference_passes(qid, capsys):
+    question = QUESTIONS[qid]
+    result = question.check(question.reference)
+    assert result.passed, result.message
+    assert capsys.readouterr().out.startswith(f"{question.name} ({question.title}): correct.")
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+def test_the_placeholder_is_not_attempted(qid):
+    question = QUESTIONS[qid]
+    answer = _placeholder if question.kind == "function" else ...
+    result = question.check(answer)
+    assert result.status == "not attempted"
+    assert "not attempted yet" in result.message
+
+
+@pytest.mark.parametrize(("qid", "fn", "fragment"), WRONG_CASES)
+def test_a_known_wrong_answer_fails_naming_the_case(qid, fn, fragment):
+    result = QUESTIONS[qid].check(fn)
+    assert result.status == "failed", f"{fn.__name__} passed {qid}"
+    first_line = result.message.splitlines()[0]
+    assert "failed:" in first_line and fragment in first_line, result.message
+    assert "Expected" in result.message or "raised" in result.message
+    assert "Traceback" not in result.message
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+def test_the_solution_text_is_valid_python(qid, capsys):
+    QUESTIONS[qid].solution()
+    out = capsys.readouterr().out
+    ast.parse(QUESTIONS[qid].solution_text())
+    assert "BEGIN SOLUTION" not in out
+
+
+# --------------------------------------------------------------------------- notebooks agree
+
+
+def _notebook_functions(path: Path) -> dict[str, str]:
+    """Top-level function definitions in a notebook's code cells, as AST dumps."""
+    found = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef):
+                found[node.name] = ast.dump(node)
+    return found
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_reference_solutions_are_the_solution_notebooks_code(module):
+    number = module.__name__.rsplit(".", 1)[1][2:4]
+    notebooks = sorted(SOLUTIONS.glob(f"{number}_*.ipynb"))
+    assert len(notebooks) == 1, f"one solution notebook {number}_*.ipynb expected"
+    in_notebook = _notebook_functions(notebooks[0])
+    questions = [q for q in vars(module).values() if isinstance(q, Question)]
+    for question in questions:
+        if question.kind != "function":
+            continue
+        name = question.reference.__name__
+        assert name in in_notebook, f"{notebooks[0].name} does not define {name}"
+        source = ast.parse(question.solution_text()).body
+        mine = next(n for n in source if isinstance(n, ast.FunctionDef) and n.name == name)
+        assert ast.dump(mine) == in_notebook[name], f"{name} differs from {notebooks[0].name}"
