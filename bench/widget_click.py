@@ -1,0 +1,143 @@
+"""One click in SamClicker vs one official ``SamPredictor.predict``: same model, image, run.
+
+(a) widget: ``clicker._handle_click(x, y)``, the method the browser's click message calls,
+    timed from the call until the new state (the mask as 1 bit per pixel, scores, points,
+    status) is set on the anywidget view, i.e. ready to send. Goal: median <= 100 ms with
+    mini-SAM on a CPU.
+(b) official: ``SamPredictor.predict(point_coords=[[x, y]], point_labels=[1])`` on the same
+    embedding, the decoder work every click needs anyway. Printed: the ratio (a) / (b).
+(c) the overlay formats the widget could send after a click, for the mask of (a): 1 bit per
+    pixel (``np.packbits``, what the widget sends; the browser colours it), an 8-bit gray PNG,
+    an RGBA PNG of the coloured layer, raw RGBA bytes. Time to make them, and their size.
+
+Each click is a fresh single positive point (the clicker is reset between clicks, outside the
+timing) at a random pixel inside the image, the same points for (a) and (b), which take turns
+going first. Medians after a warm-up. The model is the shipped mini-SAM
+(seglab/sam/weights/mini_sam.pt) when present, otherwise a random-weight mini-SAM (timings do
+not depend on the weights' values). On a busy machine ``--threads 1`` gives steadier numbers
+(the decoder's small matrix products gain nothing from more threads, and lose a lot when the
+CPU is shared).
+
+    python bench/widget_click.py [--sample coffee] [--clicks 50] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+from segment_anything import SamPredictor
+
+from seglab.images import load_sample
+from seglab.sam.mini import MINI_WEIGHTS_PATH, build_mini_sam
+from seglab.sam.predictor import Predictor
+from seglab.widgets import MASK_COLOR, SamClicker
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:7.2f} ms"
+
+
+def load_model() -> tuple[torch.nn.Module, str]:
+    if MINI_WEIGHTS_PATH.exists():
+        from seglab.sam.loading import load_sam
+
+        return load_sam("mini", device="cpu"), "mini-SAM, shipped weights"
+    torch.manual_seed(0)
+    return build_mini_sam(), "mini-SAM, random weights (no shipped file yet)"
+
+
+def overlay_formats(mask: np.ndarray) -> dict[str, Callable[[], bytes]]:
+    def png(array: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(array).save(buffer, format="PNG", compress_level=3)
+        return buffer.getvalue()
+
+    def rgba_layer() -> np.ndarray:
+        layer = np.zeros((*mask.shape, 4), dtype=np.uint8)
+        layer[mask] = (*MASK_COLOR, 128)
+        return layer
+
+    return {
+        "1 bit/pixel (np.packbits), sent": lambda: np.packbits(mask).tobytes(),
+        "gray PNG (0/255)": lambda: png(mask.astype(np.uint8) * 255),
+        "RGBA PNG of the coloured layer": lambda: png(rgba_layer()),
+        "raw RGBA bytes": lambda: rgba_layer().tobytes(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", default="coffee", help="a seglab.images sample name")
+    parser.add_argument("--clicks", type=int, default=50)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    sam, model_name = load_model()
+    image = load_sample(args.sample)
+    h, w = image.shape[:2]
+    rng = np.random.default_rng(0)
+    xs = rng.integers(0, w, size=args.clicks + 3)
+    ys = rng.integers(0, h, size=args.clicks + 3)
+
+    clicker = SamClicker(Predictor(sam), image)
+    clicker.widget  # noqa: B018  the view exists, so every click also prepares what it sends
+    official = SamPredictor(sam)
+    official.set_image(image)
+
+    widget_times, official_times = [], []
+    for i, (x, y) in enumerate(zip(xs.tolist(), ys.tolist(), strict=True)):
+        clicker.reset()
+        point = np.array([[x, y]], dtype=np.float32)
+
+        def widget_click(x=x, y=y) -> None:
+            clicker._handle_click(x, y)
+
+        def official_click(p=point) -> None:
+            official.predict(p, np.array([1]))
+
+        if i % 2:
+            official_time, widget_time = timed(official_click), timed(widget_click)
+        else:
+            widget_time, official_time = timed(widget_click), timed(official_click)
+        assert clicker.points.tolist() == [[x, y]], clicker.status
+        if i >= 3:  # warm-up
+            widget_times.append(widget_time)
+            official_times.append(official_time)
+
+    widget_median = statistics.median(widget_times)
+    official_median = statistics.median(official_times)
+    print(
+        f"{model_name}; image {args.sample!r} {h}x{w}; {len(widget_times)} clicks; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {platform.machine()}"
+    )
+    print(f"(a) widget click, event -> state ready to send  {ms(widget_median)}  (goal <= 100 ms)")
+    print(f"(b) official SamPredictor.predict, same click    {ms(official_median)}")
+    print(f"ratio (a) / (b): {widget_median / official_median:.2f}")
+    print(f"last status: {clicker.status}")
+
+    print("(c) overlay formats for the last mask:")
+    for name, make in overlay_formats(clicker.mask).items():
+        seconds = statistics.median(timed(make) for _ in range(20))
+        print(f"    {name:<34}{ms(seconds)}  {len(make()):>9,} bytes")
+
+
+if __name__ == "__main__":
+    main()
