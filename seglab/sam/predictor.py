@@ -75,6 +75,8 @@ class PredictionResult:
     logits: np.ndarray
 
     def __post_init__(self) -> None:
+        for name in ("masks", "scores", "logits"):  # lists in, arrays out
+            object.__setattr__(self, name, np.asarray(getattr(self, name)))
         masks, scores, logits = self.masks, self.scores, self.logits
         if masks.ndim != 3 or scores.ndim != 1 or logits.ndim != 3:
             raise ValueError(
@@ -128,6 +130,8 @@ class BatchPredictionResult:
     logits: np.ndarray
 
     def __post_init__(self) -> None:
+        for name in ("masks", "scores", "logits"):  # lists in, arrays out
+            object.__setattr__(self, name, np.asarray(getattr(self, name)))
         masks, scores, logits = self.masks, self.scores, self.logits
         if masks.ndim != 4 or scores.ndim != 2 or logits.ndim != 4:
             raise ValueError(
@@ -180,8 +184,8 @@ class Predictor:
     Arguments:
       sam (segment_anything.modeling.Sam): the model, e.g. from ``seglab.sam.load_sam`` or
         ``seglab.sam.build_mini_sam()``, on the device it should run on (cuda, mps or cpu).
-      cache (EmbeddingCache | None | False): where image embeddings are kept. None (default): a
-        private in-memory cache of ``DEFAULT_CACHE_ITEMS`` images. An ``EmbeddingCache`` to
+      cache (EmbeddingCache | None | False): where image embeddings are kept. None (default) or
+        True: a private in-memory cache of ``DEFAULT_CACHE_ITEMS`` images. An ``EmbeddingCache`` to
         share one between predictors or keep embeddings on disk. False: no cache.
 
     Attributes:
