@@ -204,6 +204,176 @@ def robust_iou_raises_type_error_for_shapes(pred, target):
     return 1.0 if union == 0 else float((pred & target).sum() / union)
 
 
+# ---- ex02 q1: an image converter
+
+
+def _gray_to_rgb(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return image[:, :, :3]
+
+
+@wrong("ex02_images.q1", "a float32 RGB image with values in [0, 1]")
+def convert_truncates_floats(image):
+    image = _gray_to_rgb(image)
+    if image.dtype == bool:
+        return np.where(image, 255, 0).astype(np.uint8)
+    return (image * 255).astype(np.uint8) if image.dtype.kind == "f" else image
+
+
+@wrong("ex02_images.q1", "a bool mask of shape (2, 3)")
+def convert_leaves_bool_as_0_1(image):
+    image = _gray_to_rgb(image)
+    if image.dtype.kind == "f":
+        return np.round(image * 255).astype(np.uint8)
+    return image.astype(np.uint8)
+
+
+@wrong("ex02_images.q1", "a gray uint8 image of shape (2, 3, 1)")
+def convert_forgets_single_channel_gray(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    image = image[:, :, :3]
+    if image.dtype == bool:
+        return np.where(image, 255, 0).astype(np.uint8)
+    if image.dtype.kind == "f":
+        return np.round(image * 255).astype(np.uint8)
+    return image
+
+
+@wrong("ex02_images.q1", "an RGBA uint8 image of shape (2, 3, 4)")
+def convert_keeps_the_last_three_channels(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    image = image[:, :, -3:]  # G, B, A for RGBA
+    if image.dtype == bool:
+        return np.where(image, 255, 0).astype(np.uint8)
+    if image.dtype.kind == "f":
+        return np.round(image * 255).astype(np.uint8)
+    return image
+
+
+@wrong("ex02_images.q1", "a float32 RGB image with values in [0, 1]")
+def convert_forgets_the_cast(image):
+    image = _gray_to_rgb(image)
+    if image.dtype == bool:
+        return np.where(image, 255, 0).astype(np.uint8)
+    return np.round(image * 255) if image.dtype.kind == "f" else image
+
+
+@wrong("ex02_images.q1", "a gray uint8 image of shape (2, 3)")
+def convert_repeats_along_the_rows(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return np.repeat(image, 3, axis=0)
+    return image[:, :, :3]
+
+
+# ---- ex02 q2: refuse bad images
+
+
+def _finish(image):
+    from seglab.exercises.ex02_images import to_rgb_uint8
+
+    return to_rgb_uint8(image)
+
+
+@wrong("ex02_images.q2", "a float image with one NaN pixel")
+def safe_convert_lets_nan_through(image):
+    if image is None:
+        raise TypeError("image is None")
+    image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"image has shape {image.shape}")
+    if image.dtype.kind == "f" and image.max() > 1:
+        image = image / 255
+    return _finish(image)
+
+
+@wrong("ex02_images.q2", "a float image with one infinite pixel")
+def safe_convert_checks_isnan_only(image):
+    if image is None:
+        raise TypeError("image is None")
+    image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"image has shape {image.shape}")
+    if image.dtype.kind == "f":
+        if np.isnan(image).any():
+            raise ValueError("image contains NaN")
+        if image.max() > 1:
+            image = image / 255
+    return _finish(image)
+
+
+@wrong("ex02_images.q2", "a float image already in [0, 255]")
+def safe_convert_scales_twice(image):
+    if image is None:
+        raise TypeError("image is None")
+    image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"image has shape {image.shape}")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError("image contains NaN or infinity")
+    return _finish(image)
+
+
+@wrong("ex02_images.q2", "a very dark uint8 image")
+def safe_convert_scales_by_value(image):
+    if image is None:
+        raise TypeError("image is None")
+    image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"image has shape {image.shape}")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError("image contains NaN or infinity")
+    if image.dtype != bool and image.max() <= 1:
+        image = image * 255.0
+    return _finish(image / 255 if image.dtype.kind == "f" else image)
+
+
+@wrong("ex02_images.q2", "image is None")
+def safe_convert_without_a_none_check(image):
+    image = np.asarray(image)  # None becomes a 0-d object array
+    if image.size == 0:
+        raise ValueError(f"image has shape {image.shape}")
+    return _finish(image)
+
+
+@wrong("ex02_images.q2", "an empty uint8 image of shape (0, 0)")
+def safe_convert_without_an_empty_check(image):
+    if image is None:
+        raise TypeError("image is None")
+    image = np.asarray(image)
+    if image.dtype.kind == "f":
+        if not np.isfinite(image).all():
+            raise ValueError("image contains NaN or infinity")
+        if image.max() > 1:
+            image = image / 255
+    return _finish(image)
+
+
+@wrong("ex02_images.q2", "an empty RGB image of shape (0, 4, 3)")
+def safe_convert_checks_ndim_not_size(image):
+    if image is None:
+        raise TypeError("image is None")
+    image = np.asarray(image)
+    if image.ndim < 2 or image.shape[1] == 0:
+        raise ValueError(f"image has shape {image.shape}")
+    if image.dtype.kind == "f":
+        if not np.isfinite(image).all():
+            raise ValueError("image contains NaN or infinity")
+        if image.max() > 1:
+            image = image / 255
+    return _finish(image)
+
+
 # --------------------------------------------------------------------------- the tests
 
 WRONG_CASES = [
@@ -229,6 +399,25 @@ def test_the_reference_passes(qid, capsys):
     result = question.check(question.reference)
     assert result.passed, result.message
     assert capsys.readouterr().out.startswith(f"{question.name} ({question.title}): correct.")
+
+
+def _independent() -> dict[str, Callable]:
+    """seglab's own functions that answer a question: a second, independent reference."""
+    import seglab
+
+    return {
+        "ex01_masks.q1": seglab.iou,
+        "ex01_masks.q2": seglab.dice,
+        "ex01_masks.q3": seglab.iou,
+        "ex02_images.q1": seglab.as_rgb_uint8,
+        "ex02_images.q2": seglab.as_rgb_uint8,
+    }
+
+
+@pytest.mark.parametrize("qid", sorted(_independent()))
+def test_seglab_itself_passes_the_questions_it_answers(qid):
+    result = QUESTIONS[qid].check(_independent()[qid])
+    assert result.passed, result.message
 
 
 @pytest.mark.parametrize("qid", sorted(QUESTIONS))
