@@ -215,8 +215,9 @@ def validate_points(points: Any, image_size: Any) -> np.ndarray:
         swapped_fits = ((y >= 0) & (y < w) & (x >= 0) & (x < h)).all()
         if swapped_fits:
             message += (
-                " Did you pass (row, col) instead of (x, y)? Swapped, every point fits: "
-                "use points[:, ::-1] (e.g. np.argwhere gives (row, col))."
+                " Did you pass (row, col) instead of (x, y)? Swapped, every point fits: use "
+                + ("points.flip(-1)" if _is_torch_tensor(points) else "np.asarray(points)[:, ::-1]")
+                + " (np.argwhere, for one, gives (row, col))."
             )
         else:
             message += f" {int(outside.sum())} of {len(array)} points are outside."

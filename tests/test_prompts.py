@@ -116,6 +116,8 @@ def test_point_outside_that_fits_when_swapped_asks_row_col():
     # y=700 is below the image (H=534); read as (row, col) = (100, 700) it fits.
     with pytest.raises(ValueError, match=r"point 0 \(x=100, y=700\).*\(row, col\) instead of"):
         validate_points([[100, 700]], SIZE)
+    with pytest.raises(ValueError, match=r"points\.flip\(-1\)"):  # the fix that works on tensors
+        validate_points(torch.tensor([[100, 700]]), SIZE)
 
 
 def test_point_exactly_at_width_is_outside():
