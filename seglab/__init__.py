@@ -12,7 +12,12 @@ Modules, one job each:
 - ``seglab.prompts``  validate SAM points, labels and boxes against an image size
 - ``seglab.viz``      show masks, points and boxes; overlays
 - ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
+- ``seglab.data``     synthetic scenes with exact semantic and instance labels
+- ``seglab.unet``     the course's U-Net, configurable, with input checks that compute the fix
+- ``seglab.train``    a small training/evaluation loop with progress and history
 - ``seglab.sam``      SAM checkpoints, loading, the Predictor, mini-SAM
+- ``seglab.widgets``  the click-to-segment widget (its frontend imported only when used)
+- ``seglab.checks``   the exercise checkers
 """
 
 from __future__ import annotations
@@ -42,6 +47,17 @@ _EXPORTS: dict[str, str] = {
     "mean_iou": "seglab.metrics",
     "per_class_iou": "seglab.metrics",
     "iou_from_confusion": "seglab.metrics",
+    "UNet": "seglab.unet",
+    "UNetConfig": "seglab.unet",
+    "shape_trace": "seglab.unet",
+    "count_parameters": "seglab.unet",
+    "pad_to_multiple": "seglab.unet",
+    "crop_to": "seglab.unet",
+    "train": "seglab.train",
+    "evaluate": "seglab.train",
+    "predict": "seglab.train",
+    "History": "seglab.train",
+    "dice_loss": "seglab.train",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,5 +1,14 @@
 """Segment Anything in seglab: checkpoints, loading, the Predictor and mini-SAM.
 
+Modules, one job each:
+
+- ``registry``   the models (vit_b, vit_l, vit_h, mini): files, sizes, SHA-256; ``list_models``
+- ``download``   ``download_checkpoint``: pooch, hash-checked, retried, never a corrupt file
+- ``loading``    ``load_sam`` and ``detect_model_type``: safe loading that explains bad files
+- ``predictor``  ``Predictor``: SamPredictor with checked prompts and named results
+- ``cache``      ``EmbeddingCache``: one encode per image and model, in memory or on disk
+- ``mini``       mini-SAM, the small SAM that ships with seglab; ``train_mini`` trains it
+
 Importing ``seglab.sam`` imports nothing heavy; names resolve on first use.
 """
 
@@ -11,6 +20,19 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "MiniSamConfig": "seglab.sam.mini",
     "build_mini_sam": "seglab.sam.mini",
+    "ModelInfo": "seglab.sam.registry",
+    "get_model_info": "seglab.sam.registry",
+    "get_cache_dir": "seglab.sam.registry",
+    "list_models": "seglab.sam.registry",
+    "download_checkpoint": "seglab.sam.download",
+    "CheckpointDownloadError": "seglab.sam.download",
+    "load_sam": "seglab.sam.loading",
+    "detect_model_type": "seglab.sam.loading",
+    "UnsafeCheckpointError": "seglab.sam.loading",
+    "Predictor": "seglab.sam.predictor",
+    "PredictionResult": "seglab.sam.predictor",
+    "BatchPredictionResult": "seglab.sam.predictor",
+    "EmbeddingCache": "seglab.sam.cache",
 }
 
 __all__ = list(_EXPORTS)
