@@ -287,12 +287,9 @@ def default_disk_dir() -> Path:
     ``pooch.os_cache("seglab") / "embeddings"`` (e.g. ``~/.cache/seglab/embeddings`` on Linux).
     Nothing is created until an embedding is written.
     """
-    root = os.environ.get("SEGLAB_CACHE_DIR", "").strip()
-    if root:
-        return Path(root).expanduser() / "embeddings"
-    import pooch
+    from seglab.sam.registry import get_cache_dir
 
-    return Path(pooch.os_cache("seglab")) / "embeddings"
+    return get_cache_dir() / "embeddings"
 
 
 class EmbeddingCache:
