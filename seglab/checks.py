@@ -105,7 +105,7 @@ class CheckResult:
 
 
 def _short(text: str, limit: int = 160) -> str:
-    text = _ADDRESS.sub("0x...", text)
+    text = re.sub(r"\s*\n\s*", " ", _ADDRESS.sub("0x...", text))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -197,6 +197,14 @@ def describe(value: Any) -> str:
         return _short(f"{kind} of length {len(value)}: {value!r}")
     if callable(value) and hasattr(value, "__name__"):
         return f"function {value.__name__}"
+    if hasattr(value, "named_parameters") and hasattr(value, "parameters"):  # a torch module
+        n = sum(p.numel() for p in value.parameters())
+        config = getattr(value, "config", None)
+        detail = f", {_short(repr(config), 200)}" if config is not None else ""
+        return f"{type(value).__name__} module ({n:,} parameters{detail})"
+    if hasattr(value, "param_groups"):  # a torch optimizer
+        lr = value.param_groups[0].get("lr") if value.param_groups else None
+        return f"{type(value).__name__} optimizer (lr={lr})"
     return f"{type(value).__name__}: {_short(repr(value))}"
 
 
@@ -287,9 +295,11 @@ class Case:
         1e-6, arrays by shape, dtype and values.
       raises (type | tuple[type, ...] | None): the exception type(s) the function must raise.
         The exception must carry a message (the course's rule: say what was wrong).
-      verify (Callable[[Any], str | None] | None): for answers that have more than one right
-        form: gets what the function returned (or the learner's value) and returns None when
-        it is right, or a sentence saying what is wrong.
+      verify (Callable[..., str | None] | None): for answers that have more than one right
+        form, or whose effect matters (a training step that must update the model). For a
+        function question it is called as ``verify(returned, *args)`` with the arguments as
+        the function left them; for a value question as ``verify(value)``. It returns None
+        when the answer is right, or a sentence saying what is wrong.
       expect_text (str): what is expected, in words, shown instead of ``expected`` (required
         with ``verify``).
       why (str): the rule this case teaches, shown when it fails.
@@ -300,7 +310,7 @@ class Case:
     args: tuple[Any, ...] | Callable[[], tuple[Any, ...]] = ()
     expected: Any = _NOTHING
     raises: type[Exception] | tuple[type[Exception], ...] | None = None
-    verify: Callable[[Any], str | None] | None = None
+    verify: Callable[..., str | None] | None = None
     expect_text: str = ""
     why: str = ""
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -501,13 +511,17 @@ class Question:
         facts: dict[str, Any] = {"got": got, "warnings": caught}
         if case.raises is not None:
             return facts
-        problem = case.verify(got) if case.verify is not None else _compare(case.expected, got)
-        if problem is not None:
-            return {**facts, "problem": problem}
         for position, (before, after) in enumerate(zip(pristine, given, strict=True)):
             if not _same_input(before, after):
                 return {**facts, "mutated": self._arg_name(position)}
-        return None
+        if case.verify is not None:
+            try:
+                problem = case.verify(got, *given)
+            except Exception as exc:  # e.g. None where a tensor is expected
+                problem = f"it could not be checked: {describe(exc)}"
+        else:
+            problem = _compare(case.expected, got)
+        return None if problem is None else {**facts, "problem": problem}
 
     def _arg_name(self, position: int) -> str:
         if position < len(self.arg_names):
@@ -545,9 +559,9 @@ class Question:
             lines.append(f"Your function returned {describe(facts['got'])} instead of raising.")
         elif "mutated" in facts:
             lines.append(
-                f"Your function returned the right answer but changed its input "
-                f"{facts['mutated']} in place. Work on a copy (e.g. x = x.copy()) or use "
-                "operations that return new arrays."
+                f"Your function changed its input {facts['mutated']} in place. Work on a "
+                "copy (x = x.copy(), or t.clone() for a tensor) or use operations that return "
+                "new arrays, so the caller's data stays as it was."
             )
         else:
             lines.append(f"Expected: {case.expectation()}.")

@@ -264,12 +264,19 @@ def test_verify_cases_use_their_own_rule_and_words():
     question = Question(
         "q1",
         "even",
-        [Case("c", (), verify=lambda v: None if v % 2 == 0 else "it is odd", expect_text="even")],
+        [
+            Case(
+                "c",
+                (2,),
+                verify=lambda v, x: None if v % x == 0 else "it is odd",
+                expect_text="even",
+            )
+        ],
         hints=["h"],
         solution="",
     )
-    assert question.check(lambda: 4).passed
-    result = question.check(lambda: 3)
+    assert question.check(lambda x: 4).passed
+    result = question.check(lambda x: 3)
     assert "Expected: even." in result.message and "What is wrong: it is odd." in result.message
 
 

@@ -21,6 +21,7 @@ import pytest
 
 import seglab.exercises
 from seglab.checks import PLACEHOLDER_MESSAGE, Question
+from seglab.unet import UNet, count_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "exercises" / "solutions"
@@ -38,6 +39,17 @@ QUESTIONS = {
     for name, value in vars(module).items()
     if isinstance(value, Question)
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """The models here are tiny: one thread is faster than two fighting for a busy CPU."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _placeholder(*args, **kwargs):
@@ -374,6 +386,168 @@ def safe_convert_checks_ndim_not_size(image):
     return _finish(image)
 
 
+# ---- ex05 q1: count trainable parameters
+
+
+@wrong("ex05_unet.q1", "Linear(3, 2) frozen")
+def count_includes_frozen(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@wrong("ex05_unet.q1", "followed by BatchNorm2d(4)")
+def count_state_dict(model):
+    return sum(t.numel() for t in model.state_dict().values())
+
+
+@wrong("ex05_unet.q1", "nn.Linear(3, 2)")
+def count_tensors_not_values(model):
+    return len([p for p in model.parameters() if p.requires_grad])
+
+
+@wrong("ex05_unet.q1", "nn.Linear(3, 2)")
+def count_weights_only(model):
+    return sum(p.numel() for n, p in model.named_parameters() if n.endswith("weight"))
+
+
+@wrong("ex05_unet.q1", "nn.Conv2d(3, 4, kernel_size=3)")
+def count_first_axis_only(model):
+    return sum(p.shape[0] * (p.shape[1] if p.ndim > 1 else 1) for p in model.parameters())
+
+
+# ---- ex05 q2: any input size
+
+
+def _pad_run_crop(model, images, pad, crop="top-left"):
+    import torch.nn.functional as F
+
+    h, w = images.shape[-2:]
+    logits = model(F.pad(images, pad, mode="reflect"))
+    if crop == "none":
+        return logits
+    if crop == "center":
+        top = (logits.shape[-2] - h) // 2
+        left = (logits.shape[-1] - w) // 2
+        return logits[..., top : top + h, left : left + w]
+    return logits[..., :h, :w]
+
+
+@wrong("ex05_unet.q2", "a 16x16 image (already a multiple of 8)")
+def any_size_pads_a_full_multiple(model, images):
+    m = 2**model.config.depth
+    h, w = images.shape[-2:]
+    return _pad_run_crop(model, images, (0, m - w % m, 0, m - h % m))
+
+
+@wrong("ex05_unet.q2", "a 13x10 image")
+def any_size_swaps_height_and_width(model, images):
+    m = 2**model.config.depth
+    h, w = images.shape[-2:]
+    return _pad_run_crop(model, images, (0, -h % m, 0, -w % m))
+
+
+@wrong("ex05_unet.q2", "a 13x10 image")
+def any_size_pads_on_both_sides(model, images):
+    m = 2**model.config.depth
+    h, w = images.shape[-2:]
+    ph, pw = -h % m, -w % m
+    pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
+    return _pad_run_crop(model, images, pad, crop="center")
+
+
+@wrong("ex05_unet.q2", "a 13x10 image")
+def any_size_forgets_to_crop(model, images):
+    m = 2**model.config.depth
+    h, w = images.shape[-2:]
+    return _pad_run_crop(model, images, (0, -w % m, 0, -h % m), crop="none")
+
+
+@wrong("ex05_unet.q2", "a 13x10 image")
+def any_size_pads_top_left_crops_top_left(model, images):
+    m = 2**model.config.depth
+    h, w = images.shape[-2:]
+    return _pad_run_crop(model, images, (-w % m, 0, -h % m, 0))
+
+
+@wrong("ex05_unet.q2", "a depth-2 U-Net")
+def any_size_hard_codes_eight(model, images):
+    h, w = images.shape[-2:]
+    return _pad_run_crop(model, images, (0, -w % 8, 0, -h % 8))
+
+
+@wrong("ex05_unet.q2", "a 13x10 image")
+def any_size_resizes_instead(model, images):
+    import torch.nn.functional as F
+
+    m = 2**model.config.depth
+    h, w = images.shape[-2:]
+    size = (h + -h % m, w + -w % m)
+    logits = model(F.interpolate(images, size=size, mode="bilinear", align_corners=False))
+    return F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
+
+
+# ---- ex05 q3: fix the training step
+
+
+def _step(model, optimizer, images, targets, *, zero_grad=True, step=True, item=True, **loss_kw):
+    import torch.nn.functional as F
+
+    loss = F.cross_entropy(model(images), targets, **loss_kw)
+    if zero_grad:
+        optimizer.zero_grad()
+    loss.backward()
+    if step:
+        optimizer.step()
+    return loss.item() if item else loss
+
+
+@wrong("ex05_unet.q3", "0/255 masks")
+def step_unchanged(model, optimizer, images, masks):
+    return _step(model, optimizer, images, masks.long())
+
+
+@wrong("ex05_unet.q3", "already 0/1")
+def step_divides_by_255(model, optimizer, images, masks):
+    return _step(model, optimizer, images, (masks // 255).long())
+
+
+@wrong("ex05_unet.q3", "already 0/1")
+def step_keeps_only_255(model, optimizer, images, masks):
+    return _step(model, optimizer, images, (masks == 255).long())
+
+
+@wrong("ex05_unet.q3", "anti-aliased edges")
+def step_replaces_255_by_1(model, optimizer, images, masks):
+    import torch
+
+    return _step(model, optimizer, images, torch.where(masks == 255, 1, masks).long())
+
+
+@wrong("ex05_unet.q3", "0/255 masks")
+def step_ignores_the_object(model, optimizer, images, masks):
+    return _step(model, optimizer, images, masks.long(), ignore_index=255)
+
+
+@wrong("ex05_unet.q3", "0/255 masks")
+def step_fixes_the_masks_in_place(model, optimizer, images, masks):
+    masks[masks > 0] = 1
+    return _step(model, optimizer, images, masks.long())
+
+
+@wrong("ex05_unet.q3", "gradients still hold those of a previous step")
+def step_forgets_zero_grad(model, optimizer, images, masks):
+    return _step(model, optimizer, images, (masks > 0).long(), zero_grad=False)
+
+
+@wrong("ex05_unet.q3", "0/255 masks")
+def step_forgets_the_optimizer(model, optimizer, images, masks):
+    return _step(model, optimizer, images, (masks > 0).long(), step=False)
+
+
+@wrong("ex05_unet.q3", "0/255 masks")
+def step_returns_the_loss_tensor(model, optimizer, images, masks):
+    return _step(model, optimizer, images, (masks > 0).long(), item=False)
+
+
 # --------------------------------------------------------------------------- the tests
 
 WRONG_CASES = [
@@ -401,6 +575,13 @@ def test_the_reference_passes(qid, capsys):
     assert capsys.readouterr().out.startswith(f"{question.name} ({question.title}): correct.")
 
 
+def _padding_unet(model, images):
+    """UNet(pad_input=True) with the same weights: seglab's own answer to ex05 q2."""
+    twin = UNet(model.config, pad_input=True)
+    twin.load_state_dict(model.state_dict())
+    return twin.eval()(images)
+
+
 def _independent() -> dict[str, Callable]:
     """seglab's own functions that answer a question: a second, independent reference."""
     import seglab
@@ -411,6 +592,8 @@ def _independent() -> dict[str, Callable]:
         "ex01_masks.q3": seglab.iou,
         "ex02_images.q1": seglab.as_rgb_uint8,
         "ex02_images.q2": seglab.as_rgb_uint8,
+        "ex05_unet.q1": count_parameters,
+        "ex05_unet.q2": _padding_unet,
     }
 
 
@@ -435,7 +618,7 @@ def test_a_known_wrong_answer_fails_naming_the_case(qid, fn, fragment):
     assert result.status == "failed", f"{fn.__name__} passed {qid}"
     first_line = result.message.splitlines()[0]
     assert "failed:" in first_line and fragment in first_line, result.message
-    assert "Expected" in result.message or "raised" in result.message
+    assert any(word in result.message for word in ("Expected", "raised", "in place"))
     assert "Traceback" not in result.message
 
 
