@@ -1,0 +1,300 @@
+"""SamClicker in a real JupyterLab, clicked in headless Chromium.
+
+A temporary folder holds a small notebook that shows the clicker on a synthetic image with
+mini-SAM. The test starts JupyterLab there (localhost, no token), opens the notebook with
+Playwright, runs it, then clicks, shift-clicks, drags a box and presses undo on the widget's
+canvas. After each action it checks both sides: the browser (the status line, the number of
+mask pixels the page decoded, ``data-*`` attributes set by seglab/_widget/clicker.js) and the
+kernel (the notebook's ``on_change`` callback writes the clicker's state to state.json). The
+click is aimed at an image pixel through the displayed scale, so the test also checks that
+the page reports coordinates in pixels of the original image. A screenshot is saved as
+``clicker.png`` under the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import chromium_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+IMAGE_H, IMAGE_W = 192, 256
+OBJECT = (64, 48, 176, 144)  # x0, y0, x1, y1 of the orange rectangle in the image
+
+SETUP_CELL = f"""\
+import json
+import os
+import pathlib
+
+import numpy as np
+import torch
+
+from seglab.sam.mini import MINI_WEIGHTS_PATH, build_mini_sam
+from seglab.widgets import SamClicker
+
+torch.set_num_threads(1)
+if MINI_WEIGHTS_PATH.exists():
+    from seglab.sam.loading import load_sam
+
+    sam = load_sam("mini", device="cpu")
+else:  # before the trained weights ship: random weights still give (meaningless) masks
+    torch.manual_seed(0)
+    sam = build_mini_sam()
+
+image = np.full(({IMAGE_H}, {IMAGE_W}, 3), 30, dtype=np.uint8)
+x0, y0, x1, y1 = {OBJECT}
+image[y0:y1, x0:x1] = (230, 120, 40)
+pathlib.Path("kernel.pid").write_text(str(os.getpid()))
+
+
+def record(c):
+    state = {{
+        "points": c.points.tolist(),
+        "labels": c.labels.tolist(),
+        "box": None if c.box is None else c.box.tolist(),
+        "pixels": None if c.mask is None else int(c.mask.sum()),
+        "status": c.status,
+    }}
+    pathlib.Path("state.json.tmp").write_text(json.dumps(state))
+    os.replace("state.json.tmp", "state.json")
+"""
+
+SHOW_CELL = """\
+clicker = SamClicker(sam, image, display_width=512)
+clicker.on_change(record)
+clicker
+"""
+
+
+def _notebook() -> dict:
+    def code(source: str) -> dict:
+        return {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": source,
+        }
+
+    return {
+        "cells": [code(SETUP_CELL), code(SHOW_CELL)],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """JupyterLab serving a temporary folder with the notebook; stopped afterwards."""
+    root = tmp_path_factory.mktemp("clicker-lab")
+    (root / "clicker.ipynb").write_text(json.dumps(_notebook()))
+    private = tmp_path_factory.mktemp("jupyter-private")
+    # no "get notified about Jupyter news?" toast over the widget
+    news = private / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(private / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(private / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(private / "workspaces"),
+    }
+    port = _free_port()
+    command = [
+        str(Path(sys.prefix) / "bin" / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.root_dir={root}",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--LabApp.news_url=",
+    ]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        command.append("--allow-root")
+    log_path = private / "lab.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/api/status", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not answer in 120 s:\n{log_path.read_text()}")
+                time.sleep(0.5)
+        yield url, root
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server shuts its kernels down
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+        pid_file = root / "kernel.pid"  # kernels run in their own session: make sure it ended
+        if pid_file.exists():
+            pid = int(pid_file.read_text())
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _state(root: Path, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return json.loads((root / "state.json").read_text())
+        except (OSError, ValueError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+    from playwright.sync_api import sync_playwright
+
+    url, root = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.goto(f"{url}/lab/tree/clicker.ipynb")
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
+            # Run All, once the kernel is up. Right after the page loads, JupyterLab sometimes
+            # drops the command: try again until a cell is queued or running ([*]) or done.
+            page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
+                timeout=90_000
+            )
+            started = "() => [...document.querySelectorAll('.jp-InputPrompt')]"
+            started += ".some(e => /\\[[*0-9]+\\]/.test(e.textContent))"
+            for attempt in range(5):
+                page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+                page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+                try:
+                    page.wait_for_function(started, timeout=10_000)
+                    break
+                except PlaywrightTimeoutError:
+                    if attempt == 4:
+                        raise
+            widget = page.locator(".seglab-clicker")
+            widget.wait_for(timeout=180_000)
+            page.wait_for_function(
+                "() => { const img = document.querySelector('.seglab-clicker-image');"
+                " return img && img.complete && img.naturalWidth > 0; }",
+                timeout=30_000,
+            )
+            status = widget.locator(".seglab-clicker-status")
+            assert widget.get_attribute("data-mask-pixels") == "0"
+            widget.scroll_into_view_if_needed()
+            stage = widget.locator(".seglab-clicker-stage").bounding_box()
+            assert stage is not None
+            assert stage["width"] == pytest.approx(512, abs=1)  # display_width, 2x the image
+
+            def at(x: float, y: float) -> tuple[float, float]:
+                """Where image pixel (x, y)'s centre is on the page."""
+                return (
+                    stage["x"] + (x + 0.5) * stage["width"] / IMAGE_W,
+                    stage["y"] + (y + 0.5) * stage["height"] / IMAGE_H,
+                )
+
+            def wait_for_revision_after(revision: str) -> None:
+                page.wait_for_function(
+                    "r => document.querySelector('.seglab-clicker').dataset.revision !== r",
+                    arg=revision,
+                    timeout=30_000,
+                )
+
+            # 1. a click on the object: a positive point, a mask in the page and in the kernel
+            revision = widget.get_attribute("data-revision")
+            page.mouse.click(*at(120, 96))
+            wait_for_revision_after(revision)
+            assert status.inner_text().startswith("added positive point (x=120, y=96) → masks[")
+            kernel = _state(root)
+            assert kernel["points"] == [[120, 96]] and kernel["labels"] == [1]
+            shown = int(widget.get_attribute("data-mask-pixels"))
+            assert shown > 0 and shown == kernel["pixels"]  # the page decoded the kernel's mask
+            assert widget.get_attribute("data-points") == "1"
+
+            # 2. shift-click outside the object: a negative point
+            revision = widget.get_attribute("data-revision")
+            page.keyboard.down("Shift")
+            page.mouse.click(*at(20, 20))
+            page.keyboard.up("Shift")
+            wait_for_revision_after(revision)
+            kernel = _state(root)
+            assert kernel["points"] == [[120, 96], [20, 20]] and kernel["labels"] == [1, 0]
+            assert status.inner_text().startswith("added negative point (x=20, y=20)")
+
+            # 3. a drag: a box, corners in image pixels
+            revision = widget.get_attribute("data-revision")
+            page.mouse.move(*at(60, 40))
+            page.mouse.down()
+            page.mouse.move(*at(120, 100), steps=5)
+            page.mouse.move(*at(180, 150), steps=5)
+            page.mouse.up()
+            wait_for_revision_after(revision)
+            kernel = _state(root)
+            assert kernel["box"] == pytest.approx([60.5, 40.5, 180.5, 150.5], abs=1)
+            assert status.inner_text().startswith("drew box (x0=")
+            assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"]
+            page.screenshot(path=str(tmp_path / "clicker.png"))
+
+            # 4. undo twice: back to the first click
+            for _ in range(2):
+                revision = widget.get_attribute("data-revision")
+                widget.locator(".seglab-clicker-undo").click()
+                wait_for_revision_after(revision)
+            kernel = _state(root)
+            assert kernel["points"] == [[120, 96]] and kernel["box"] is None
+            assert widget.get_attribute("data-points") == "1"
+            assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"] == shown
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))  # what the page looked like
+            raise
+        finally:
+            browser.close()
+    assert (tmp_path / "clicker.png").stat().st_size > 10_000
