@@ -42,7 +42,7 @@ import numbers
 import re
 import textwrap
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -157,6 +157,13 @@ def _num(value: Any) -> str:
     return _float_text(value) if isinstance(value, float) else str(value)
 
 
+def _numbers_only(value: Any) -> bool:
+    """True for (nested) lists and tuples of plain numbers."""
+    if isinstance(value, (tuple, list)):
+        return all(_numbers_only(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def describe(value: Any) -> str:
     """A short, deterministic description of ``value`` for a check message.
 
@@ -189,8 +196,14 @@ def describe(value: Any) -> str:
         )
     if isinstance(value, BaseException):
         return _short(f"{type(value).__name__}({str(value)!r})", 300)
+    if isinstance(value, Mapping):
+        keys = ", ".join(_short(repr(k), 60) for k in list(value)[:3])
+        more = ", ..." if len(value) > 3 else ""
+        return f"{type(value).__name__} with {len(value)} keys ({keys}{more})"
     if isinstance(value, (tuple, list)):
         kind = type(value).__name__
+        if _numbers_only(value) and len(repr(value)) <= 80:
+            return f"{kind} {value!r}"
         if len(value) <= 4:
             inner = "; ".join(describe(v) for v in value)
             return _short(f"{kind} of {len(value)}: ({inner})", 400)
@@ -202,6 +215,10 @@ def describe(value: Any) -> str:
         config = getattr(value, "config", None)
         detail = f", {_short(repr(config), 200)}" if config is not None else ""
         return f"{type(value).__name__} module ({n:,} parameters{detail})"
+    if hasattr(value, "is_image_set"):  # a SAM predictor
+        size = getattr(value, "original_size", None) if value.is_image_set else None
+        image = f"a {size[0]}x{size[1]} image set" if size else "no image set"
+        return f"{type(value).__name__} ({image})"
     if hasattr(value, "param_groups"):  # a torch optimizer
         lr = value.param_groups[0].get("lr") if value.param_groups else None
         return f"{type(value).__name__} optimizer (lr={lr})"

@@ -364,7 +364,12 @@ def test_repr_of_a_question_says_how_to_use_it():
         ),
         (torch.ones(2, dtype=torch.float16), "torch tensor of shape (2,), dtype torch.float16, "),
         (ValueError("bad"), "ValueError('bad')"),
-        ((1, 2.5), "tuple of 2: (1 (int); 2.5 (float))"),
+        ((1, 2.5), "tuple (1, 2.5)"),
+        ([[1, 2]] * 30, "list of length 30: [[1, 2], [1, 2],"),
+        (
+            (np.zeros(2), None),
+            "tuple of 2: (array of shape (2,), dtype float64, values [0., 0.]; None)",
+        ),
         (reference_add, "function reference_add"),
         (..., "... (Ellipsis)"),
     ],
