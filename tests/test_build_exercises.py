@@ -172,7 +172,7 @@ def test_check_passes_on_the_committed_files(capsys):
 def test_learner_copies_hold_no_solution_and_valid_python(path):
     solution = nbformat.read(path, as_version=4)
     learner = nbformat.read(EXERCISES / path.name, as_version=4)
-    removed = set()
+    removed, shown = set(), set()
     for cell in solution.cells:
         if cell.cell_type != "code":
             continue
@@ -180,9 +180,11 @@ def test_learner_copies_hold_no_solution_and_valid_python(path):
         for line in cell.source.splitlines():
             if line.strip() in (build_exercises.BEGIN, build_exercises.END):
                 inside = line.strip() == build_exercises.BEGIN
-            elif inside and len(line.strip()) > 12:  # ignore short lines such as "return x"
-                removed.add(line.strip())
+            elif len(line.strip()) > 12:  # ignore short lines such as "return x"
+                (removed if inside else shown).add(line.strip())
     assert removed, f"{path.name} marks no solution"
+    removed -= shown  # lines the notebook shows anyway (e.g. the buggy code to fix)
+    assert removed, f"every solution line of {path.name} is shown elsewhere in it"
     for cell in learner.cells:
         if cell.cell_type != "code":
             continue
