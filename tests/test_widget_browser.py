@@ -2,13 +2,14 @@
 
 A temporary folder holds a small notebook that shows the clicker on a synthetic image with
 mini-SAM. The test starts JupyterLab there (localhost, no token), opens the notebook with
-Playwright, runs it, then clicks, shift-clicks, drags a box and presses undo on the widget's
-canvas. After each action it checks both sides: the browser (the status line, the number of
-mask pixels the page decoded, ``data-*`` attributes set by seglab/_widget/clicker.js) and the
-kernel (the notebook's ``on_change`` callback writes the clicker's state to state.json). The
-click is aimed at an image pixel through the displayed scale, so the test also checks that
-the page reports coordinates in pixels of the original image. A screenshot is saved as
-``clicker.png`` under the test's tmp_path.
+Playwright, runs it, then uses the widget as a learner would: a click, a shift-click, a drag
+(a box), undo, another of the three masks, negative mode, reset. After each action it checks
+both sides: the browser (the status line, the number of mask pixels the page decoded,
+``data-*`` attributes set by seglab/_widget/clicker.js) and the kernel (the notebook's
+``on_change`` callback writes the clicker's state to state.json). The clicks are aimed at
+image pixels through the displayed scale, so the test also checks that the page reports
+coordinates in pixels of the original image. A screenshot is saved as ``clicker.png`` under
+the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def record(c):
         "labels": c.labels.tolist(),
         "box": None if c.box is None else c.box.tolist(),
         "pixels": None if c.mask is None else int(c.mask.sum()),
+        "selected": c.selected,
         "status": c.status,
     }}
     pathlib.Path("state.json.tmp").write_text(json.dumps(state))
@@ -292,6 +294,39 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             assert kernel["points"] == [[120, 96]] and kernel["box"] is None
             assert widget.get_attribute("data-points") == "1"
             assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"] == shown
+
+            # 5. pick another of the three masks with its button
+            choices = widget.locator(".seglab-clicker-choice")
+            assert choices.count() == 3
+            other = (kernel["selected"] + 1) % 3
+            revision = widget.get_attribute("data-revision")
+            choices.nth(other).click()
+            wait_for_revision_after(revision)
+            kernel = _state(root)
+            assert kernel["selected"] == other
+            assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"]
+            assert "seglab-clicker-active" in (choices.nth(other).get_attribute("class") or "")
+
+            # 6. negative mode: a plain click adds a negative point
+            revision = widget.get_attribute("data-revision")
+            widget.locator(".seglab-clicker-mode", has_text="negative").click()
+            wait_for_revision_after(revision)
+            assert widget.get_attribute("data-mode") == "negative"
+            revision = widget.get_attribute("data-revision")
+            page.mouse.click(*at(230, 170))
+            wait_for_revision_after(revision)
+            kernel = _state(root)
+            assert kernel["points"] == [[120, 96], [230, 170]] and kernel["labels"] == [1, 0]
+
+            # 7. reset: no prompts, no mask, in the page and in the kernel
+            revision = widget.get_attribute("data-revision")
+            widget.locator(".seglab-clicker-reset").click()
+            wait_for_revision_after(revision)
+            kernel = _state(root)
+            assert kernel["points"] == [] and kernel["pixels"] is None
+            assert widget.get_attribute("data-mask-pixels") == "0"
+            assert widget.get_attribute("data-points") == "0"
+            assert status.inner_text().startswith("reset: removed 2 points")
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))  # what the page looked like
             raise

@@ -217,7 +217,8 @@ function render({ model, el }) {
     masksBox.replaceChildren();
     if (scores.length > 1) {
       scores.forEach((score, index) => {
-        const button = element("button", "seglab-clicker-choice", `masks[${index}] ${score.toFixed(2)}`);
+        const label = `masks[${index}] ${score.toFixed(2)}`;
+        const button = element("button", "seglab-clicker-choice", label);
         button.title = `use mask ${index}: score ${score.toFixed(3)}, ${areas[index]} px`;
         button.classList.toggle("seglab-clicker-active", index === selected);
         button.addEventListener("click", () => send({ type: "select", index }));
