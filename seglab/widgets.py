@@ -428,8 +428,9 @@ class SamClicker:
         self._guarded(lambda: self.add_point(math.floor(fx), math.floor(fy), label))
 
     def _handle_box(self, x0: Any, y0: Any, x1: Any, y1: Any) -> None:
-        """A drag from ``(x0, y0)`` to ``(x1, y1)``, continuous pixel coordinates, any corner
-        order; clipped to the image and rounded to whole pixels."""
+        """A drag from ``(x0, y0)`` to ``(x1, y1)``: continuous coordinates in pixels of the
+        image (pixel i spans [i, i + 1)), any corner order. The corners are rounded to the
+        nearest pixel boundary (half up) and clipped to the image."""
         try:
             values = [float(v) for v in (x0, y0, x1, y1)]
         except (TypeError, ValueError):
@@ -441,8 +442,8 @@ class SamClicker:
         h, w = self._image.shape[:2]
         ax0, ax1 = sorted((values[0], values[2]))
         ay0, ay1 = sorted((values[1], values[3]))
-        bx0, bx1 = (min(max(round(v), 0), w) for v in (ax0, ax1))
-        by0, by1 = (min(max(round(v), 0), h) for v in (ay0, ay1))
+        bx0, bx1 = (min(max(math.floor(v + 0.5), 0), w) for v in (ax0, ax1))
+        by0, by1 = (min(max(math.floor(v + 0.5), 0), h) for v in (ay0, ay1))
         if bx1 <= bx0 or by1 <= by0:
             which = "width" if bx1 <= bx0 else "height"
             return self._ignored(
