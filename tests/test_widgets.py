@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -454,6 +455,34 @@ def test_the_view_mirrors_the_state(clicker) -> None:
     assert data["text/plain"] == repr(clicker)
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
     assert data["image/png"].startswith(b"\x89PNG")
+
+
+def test_masks_are_deflated_only_when_every_view_can_inflate(clicker) -> None:
+    pytest.importorskip("anywidget")
+    view = clicker.widget
+
+    def sent_mask() -> np.ndarray:
+        data = view.mask_bits
+        if view.mask_encoding == "packbits+deflate":
+            data = zlib.decompress(data)
+        else:
+            assert view.mask_encoding == "packbits"
+        bits = np.unpackbits(np.frombuffer(data, np.uint8))[: H * W]
+        return bits.reshape(H, W).astype(bool)
+
+    clicker._handle_click(60, 40)
+    assert view.mask_encoding == "packbits"  # no view has said it can inflate yet
+    revision = view.revision
+    clicker._on_msg(view, {"type": "hello", "inflate": True})
+    assert view.revision == revision  # a hello is not an event: nothing is redrawn
+    clicker._handle_click(61, 41)
+    assert view.mask_encoding == "packbits+deflate"
+    assert len(view.mask_bits) < H * W // 8
+    assert np.array_equal(sent_mask(), clicker.mask)
+    clicker._on_msg(view, {"type": "hello", "inflate": False})  # a second, older browser
+    clicker._on_msg(view, {"type": "hello", "inflate": True})
+    clicker._handle_click(62, 42)
+    assert view.mask_encoding == "packbits" and np.array_equal(sent_mask(), clicker.mask)
 
 
 def test_importing_seglab_widgets_imports_no_widget_library() -> None:

@@ -2,13 +2,17 @@
 //
 // The browser only draws and reports events; every decision is made in Python.
 //
-//   browser -> Python  model.send({type: "click", x, y, button, shift})   x, y: image pixels
+//   browser -> Python  model.send({type: "hello", inflate})               once per view: can
+//                                                                     this browser inflate?
+//                      model.send({type: "click", x, y, button, shift})   x, y: image pixels
 //                      model.send({type: "box", x0, y0, x1, y1})          image pixels
 //                      model.send({type: "undo" | "reset"})
 //                      model.send({type: "select", index})                which of the K masks
 //                      model.send({type: "mode", mode: "positive" | "negative"})
 //   Python -> browser  synced traits: image_png (bytes, once), width, height, display_width,
-//                      mask_bits (bytes: the selected mask, np.packbits, row-major, MSB first),
+//                      mask_bits (bytes: the selected mask, np.packbits, row-major, MSB first;
+//                      zlib-deflated when mask_encoding is "packbits+deflate", which Python
+//                      uses only after every view said hello with inflate: true),
 //                      points [[x, y, label]], box [x0, y0, x1, y1] or [], scores, areas,
 //                      selected, status, mode, can_undo, color [r, g, b], revision.
 //
@@ -124,16 +128,23 @@ function render({ model, el }) {
     maskCanvas.height = height;
     stage.style.width = `${model.get("display_width")}px`;
     stage.style.aspectRatio = `${width} / ${height}`;
-    drawMask();
-    drawPrompts();
   }
 
-  function drawMask() {
+  async function maskBits() {
+    // the selected mask as packed bits; inflated first when Python deflated it
+    const raw = asBytes(model.get("mask_bits"));
+    const encoding = model.get("mask_encoding");
+    if (encoding !== "packbits+deflate" || raw.length === 0) return [raw, encoding];
+    const stream = new Blob([raw]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return [new Uint8Array(await new Response(stream).arrayBuffer()), encoding];
+  }
+
+  async function drawMask() {
     const width = model.get("width");
     const height = model.get("height");
+    const [bits, encoding] = await maskBits();
     const ctx = maskCanvas.getContext("2d");
     ctx.clearRect(0, 0, width, height);
-    const bits = asBytes(model.get("mask_bits"));
     let count = 0;
     if (bits.length * 8 >= width * height && width * height > 0) {
       const n = width * height;
@@ -166,6 +177,7 @@ function render({ model, el }) {
       ctx.putImageData(layer, 0, 0);
     }
     root.dataset.maskPixels = String(count);
+    root.dataset.maskEncoding = encoding;
   }
 
   function drawPrompts() {
@@ -227,10 +239,10 @@ function render({ model, el }) {
     }
   }
 
-  function updateStatus() {
-    status.textContent = model.get("status");
+  function updateStatus(text, revision) {
+    status.textContent = text;
     root.classList.remove("seglab-clicker-busy");
-    root.dataset.revision = String(model.get("revision"));
+    root.dataset.revision = String(revision); // set last: the view now shows this revision
   }
 
   function send(message) {
@@ -312,19 +324,29 @@ function render({ model, el }) {
   resetButton.addEventListener("click", () => send({ type: "reset" }));
 
   // Python sends all changes of one event in one message; Backbone then fires one
-  // change:<name> per trait, synchronously. Collect them and redraw once, in a microtask.
+  // change:<name> per trait, synchronously. Collect them and redraw once, in a microtask;
+  // redraws run one after the other (inflating a mask is asynchronous).
   const dirty = new Set();
   let scheduled = false;
-  function flush() {
+  let redraws = Promise.resolve();
+  async function redraw() {
     scheduled = false;
-    if (dirty.has("image")) loadImage();
-    else {
-      if (dirty.has("mask")) drawMask();
-      if (dirty.has("prompts")) drawPrompts();
-    }
-    if (dirty.has("controls")) updateControls();
-    if (dirty.has("status")) updateStatus();
+    const parts = new Set(dirty);
     dirty.clear();
+    const text = model.get("status");
+    const revision = model.get("revision");
+    if (parts.has("image")) loadImage();
+    if (parts.has("image") || parts.has("mask")) await drawMask();
+    if (parts.has("image") || parts.has("prompts")) drawPrompts();
+    if (parts.has("controls")) updateControls();
+    if (parts.has("status")) updateStatus(text, revision);
+  }
+  function schedule(part) {
+    dirty.add(part);
+    if (!scheduled) {
+      scheduled = true;
+      redraws = redraws.then(redraw).catch((error) => console.error("seglab clicker:", error));
+    }
   }
   const PARTS = {
     image_png: "image",
@@ -332,6 +354,7 @@ function render({ model, el }) {
     height: "image",
     display_width: "image",
     mask_bits: "mask",
+    mask_encoding: "mask",
     color: "mask",
     points: "prompts",
     box: "prompts",
@@ -344,22 +367,15 @@ function render({ model, el }) {
     revision: "status",
   };
   const listeners = Object.entries(PARTS).map(([name, part]) => {
-    const listener = () => {
-      dirty.add(part);
-      if (!scheduled) {
-        scheduled = true;
-        Promise.resolve().then(flush);
-      }
-    };
+    const listener = () => schedule(part);
     model.on(`change:${name}`, listener);
     return [name, listener];
   });
   const resize = new ResizeObserver(() => drawPrompts());
   resize.observe(stage);
 
-  loadImage();
-  updateControls();
-  updateStatus();
+  for (const part of ["image", "controls", "status"]) schedule(part);
+  model.send({ type: "hello", inflate: typeof DecompressionStream !== "undefined" });
 
   return () => {
     resize.disconnect();
