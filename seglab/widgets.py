@@ -151,11 +151,16 @@ def _check_display_width(value: Any, image_width: int) -> int:
     return int(value)
 
 
-def _encode_png(array: np.ndarray) -> bytes:
+def _encode_png(array: np.ndarray, max_width: int | None = None) -> bytes:
+    """PNG bytes of an image; wider than ``max_width``: scaled down to it first."""
     from PIL import Image
 
+    picture = Image.fromarray(array)
+    if max_width is not None and picture.width > max_width:
+        height = max(1, round(picture.height * max_width / picture.width))
+        picture = picture.resize((max_width, height), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=3)
+    picture.save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()
 
 
@@ -621,7 +626,9 @@ class SamClicker:
             view_class = _view_class()
             h, w = self._image.shape[:2]
             view = view_class(
-                image_png=_encode_png(np.asarray(self._image)),
+                # a 4000-px photo is shown at most 768 px wide: send at most 2x that (sharp on
+                # high-DPI screens), not megabytes; clicks still map to original pixels
+                image_png=_encode_png(np.asarray(self._image), 2 * self._display_width),
                 width=int(w),
                 height=int(h),
                 display_width=self._display_width,

@@ -3,6 +3,7 @@ calls, and every mask is checked against segment_anything's own SamPredictor."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -438,7 +439,7 @@ def test_the_view_mirrors_the_state(clicker) -> None:
     view = clicker.widget
     assert clicker.widget is view  # created once
     assert (view.width, view.height) == (W, H)
-    with Image.open(__import__("io").BytesIO(view.image_png)) as im:
+    with Image.open(io.BytesIO(view.image_png)) as im:
         assert np.array_equal(np.array(im), clicker.image)  # the image, lossless
     bits = np.unpackbits(np.frombuffer(view.mask_bits, np.uint8))[: H * W]
     assert np.array_equal(bits.reshape(H, W).astype(bool), clicker.mask)
@@ -455,6 +456,19 @@ def test_the_view_mirrors_the_state(clicker) -> None:
     assert data["text/plain"] == repr(clicker)
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
     assert data["image/png"].startswith(b"\x89PNG")
+
+
+def test_a_large_image_is_sent_scaled_down_and_clicks_stay_in_its_pixels(predictor) -> None:
+    pytest.importorskip("anywidget")
+    big = np.zeros((1200, 2000, 3), dtype=np.uint8)
+    big[300:900, 500:1500] = 200
+    c = SamClicker(predictor, big)
+    view = c.widget
+    assert (view.width, view.height, view.display_width) == (2000, 1200, 768)
+    with Image.open(io.BytesIO(view.image_png)) as im:
+        assert im.size == (1536, 922)  # 2 x display_width wide, same aspect ratio
+    c._on_msg(view, {"type": "click", "x": 1999.5, "y": 1199.9})
+    assert c.points.tolist() == [[1999, 1199]] and c.mask.shape == (1200, 2000)
 
 
 def test_masks_are_deflated_only_when_every_view_can_inflate(clicker) -> None:
