@@ -202,6 +202,11 @@ class SamClicker:
 
     Coordinates everywhere (``points``, ``box``, the status line, the ``_handle_*`` events)
     are pixels of the *original* image: the browser converts from the displayed size.
+
+    The masks depend on the current points and box only: the previous mask is not fed back
+    as ``mask_input``. So undo returns exactly the earlier mask, and
+    ``predictor.predict(points=clicker.points, labels=clicker.labels, box=clicker.box)``
+    reproduces ``clicker.result``.
     """
 
     def __init__(
