@@ -116,6 +116,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     news = private / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    # start the notebook's kernel without a "Select Kernel" dialog: accepting that dialog
+    # after a cell ran would swap the kernel and lose the cell's variables
+    tracker = private / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"autoStartDefaultKernel": true}')
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(private / "runtime"),
@@ -173,19 +178,76 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
                 pass
 
 
-def _state(root: Path, timeout: float = 30) -> dict:
+def _state(root: Path, status: str, timeout: float = 30) -> dict:
+    """The state the kernel wrote for the event whose status line is ``status``.
+
+    The kernel sends the new state to the browser before its on_change callbacks run, so the
+    page can be one step ahead of state.json: wait for the file to catch up.
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return json.loads((root / "state.json").read_text())
+            state = json.loads((root / "state.json").read_text())
+            if state["status"] == status:
+                return state
         except (OSError, ValueError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"state.json never showed the status {status!r}")
+        time.sleep(0.1)
+
+
+# What the notebook's cells are doing: "widget" once the clicker shows, "busy" while a cell is
+# queued or running ([*]), "done" when none is and the last cell has run without a widget
+# (an error), "idle" when cells are waiting to be run (a dropped Run All).
+_CELLS_STATE = """() => {
+  if (document.querySelector('.seglab-clicker')) return 'widget';
+  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')];
+  const texts = prompts.map(e => e.textContent);
+  if (texts.some(t => t.includes('*'))) return 'busy';
+  return /\\[[0-9]+\\]/.test(texts[texts.length - 1] || '') ? 'done' : 'idle';
+}"""
+
+
+def _run_all_until(page, widget, attempts: int = 5, timeout: float = 240) -> None:
+    """Run All until the widget shows; fail with the cells' outputs if it never does."""
+    deadline = time.monotonic() + timeout
+    dialog_button = page.locator(".jp-Dialog .jp-mod-accept")
+    for _ in range(attempts):
+        if dialog_button.count():  # none expected (see the settings in `lab`); nothing ran yet
+            dialog_button.first.click()
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        time.sleep(2)
+        while time.monotonic() < deadline:
+            state = page.evaluate(_CELLS_STATE)
+            if state == "widget":
+                widget.wait_for(timeout=30_000)
+                return
+            if state == "done":  # the widget may still be loading its JavaScript
+                try:
+                    widget.wait_for(timeout=30_000)
+                    return
+                except Exception:
+                    outputs = page.locator(".jp-Notebook .jp-OutputArea").all_inner_texts()
+                    if not any("Loading widget" in text for text in outputs):
+                        pytest.fail("the notebook ran but showed no widget:\n" + "\n".join(outputs))
+                # "Loading widget..." forever: the page's first kernel connection failed
+                # (jupyter_server logs "'NoneType' object has no attribute
+                # 'kernel_ws_protocol'") and the widget manager missed the widget. Reload the
+                # page and run again.
+                page.reload()
+                page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
+                    timeout=90_000
+                )
+                break
+            if state == "idle":
+                break  # the run was dropped: run again
+            time.sleep(0.5)
+    pytest.fail(f"the notebook's cells did not run after {attempts} tries of Run All")
 
 
 def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_path: Path) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
     url, root = lab
@@ -206,24 +268,14 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             page = browser.new_page(viewport={"width": 1200, "height": 1000})
             page.goto(f"{url}/lab/tree/clicker.ipynb")
             page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
-            # Run All, once the kernel is up. Right after the page loads, JupyterLab sometimes
-            # drops the command: try again until a cell is queued or running ([*]) or done.
+            # Run All, once the kernel is up. Right after the page loads (more so on a busy
+            # machine) JupyterLab sometimes drops queued cells while it connects the kernel:
+            # run again if the queue emptied without the widget showing (re-running is safe).
             page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
                 timeout=90_000
             )
-            started = "() => [...document.querySelectorAll('.jp-InputPrompt')]"
-            started += ".some(e => /\\[[*0-9]+\\]/.test(e.textContent))"
-            for attempt in range(5):
-                page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-                page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
-                try:
-                    page.wait_for_function(started, timeout=10_000)
-                    break
-                except PlaywrightTimeoutError:
-                    if attempt == 4:
-                        raise
             widget = page.locator(".seglab-clicker")
-            widget.wait_for(timeout=180_000)
+            _run_all_until(page, widget)
             page.wait_for_function(
                 "() => { const img = document.querySelector('.seglab-clicker-image');"
                 " return img && img.complete && img.naturalWidth > 0; }",
@@ -255,7 +307,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             page.mouse.click(*at(120, 96))
             wait_for_revision_after(revision)
             assert status.inner_text().startswith("added positive point (x=120, y=96) → masks[")
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["points"] == [[120, 96]] and kernel["labels"] == [1]
             shown = int(widget.get_attribute("data-mask-pixels"))
             assert shown > 0 and shown == kernel["pixels"]  # the page decoded the kernel's mask
@@ -269,7 +321,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             page.mouse.click(*at(20, 20))
             page.keyboard.up("Shift")
             wait_for_revision_after(revision)
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["points"] == [[120, 96], [20, 20]] and kernel["labels"] == [1, 0]
             assert status.inner_text().startswith("added negative point (x=20, y=20)")
 
@@ -281,7 +333,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             page.mouse.move(*at(180, 150), steps=5)
             page.mouse.up()
             wait_for_revision_after(revision)
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["box"] == pytest.approx([60.5, 40.5, 180.5, 150.5], abs=1)
             assert status.inner_text().startswith("drew box (x0=")
             assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"]
@@ -292,7 +344,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
                 revision = widget.get_attribute("data-revision")
                 widget.locator(".seglab-clicker-undo").click()
                 wait_for_revision_after(revision)
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["points"] == [[120, 96]] and kernel["box"] is None
             assert widget.get_attribute("data-points") == "1"
             assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"] == shown
@@ -304,7 +356,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             revision = widget.get_attribute("data-revision")
             choices.nth(other).click()
             wait_for_revision_after(revision)
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["selected"] == other
             assert int(widget.get_attribute("data-mask-pixels")) == kernel["pixels"]
             assert "seglab-clicker-active" in (choices.nth(other).get_attribute("class") or "")
@@ -317,14 +369,14 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             revision = widget.get_attribute("data-revision")
             page.mouse.click(*at(230, 170))
             wait_for_revision_after(revision)
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["points"] == [[120, 96], [230, 170]] and kernel["labels"] == [1, 0]
 
             # 7. reset: no prompts, no mask, in the page and in the kernel
             revision = widget.get_attribute("data-revision")
             widget.locator(".seglab-clicker-reset").click()
             wait_for_revision_after(revision)
-            kernel = _state(root)
+            kernel = _state(root, status.inner_text())
             assert kernel["points"] == [] and kernel["pixels"] is None
             assert widget.get_attribute("data-mask-pixels") == "0"
             assert widget.get_attribute("data-points") == "0"
