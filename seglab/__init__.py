@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "predict": "seglab.train",
     "History": "seglab.train",
     "dice_loss": "seglab.train",
+    "SamClicker": "seglab.widgets",
 }
 
 __all__ = ["__version__", *_EXPORTS]
