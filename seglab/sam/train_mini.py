@@ -24,7 +24,8 @@ The recipe follows the SAM paper (Kirillov et al., 2023, section 3 and appendix 
    ``sam.postprocess_masks`` does), plus the IoU head's mean squared error against the true IoU
    of each predicted mask (thresholded at 0).
 
-AdamW, linear warm-up then cosine decay, gradient clipping. Checkpoints go to ``--out``:
+AdamW, linear warm-up then cosine decay (over the steps, or over the clock when
+``--time-limit-min`` would stop the run first), gradient clipping. Checkpoints go to ``--out``:
 ``mini_sam.pt`` (the shippable float16 file, :func:`seglab.sam.mini.save_mini_checkpoint`) and
 ``train_state.pt`` (float32 weights, optimiser state and step, for ``--resume``), both written
 atomically; ``log.jsonl`` holds one line per evaluation.
@@ -353,7 +354,9 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def evaluate_predictor(sam: Sam, n_scenes: int = 40, amg_scenes: int = 5) -> dict[str, Any]:
+def evaluate_predictor(
+    sam: Sam, n_scenes: int = 40, amg_scenes: int = 5, **amg_options: Any
+) -> dict[str, Any]:
     """The quality figures of the model card, through the unchanged ``segment_anything`` API.
 
     On held-out scenes ``heldout_scene(0..n_scenes-1)`` (256 x 256), for every object of at
@@ -368,9 +371,9 @@ def evaluate_predictor(sam: Sam, n_scenes: int = 40, amg_scenes: int = 5) -> dic
       whose IoU went up;
     - ``iou_head_spearman``: rank correlation of the IoU head's scores with the true IoU, over
       all 3 masks of every point prompt;
-    - ``amg_recall``: ``SamAutomaticMaskGenerator`` (default settings, 16 x 16 point grid) on the
-      first ``amg_scenes`` scenes: share of objects matched by a generated mask with IoU > 0.5,
-      and ``amg_masks_per_scene``.
+    - ``amg_recall``: ``SamAutomaticMaskGenerator`` (its default settings with a 16 x 16 point
+      grid, overridden by ``amg_options``) on the first ``amg_scenes`` scenes: the share of
+      objects matched by a generated mask with IoU > 0.5, and ``amg_masks_per_scene``.
     """
     from segment_anything import SamAutomaticMaskGenerator, SamPredictor
 
@@ -411,7 +414,7 @@ def evaluate_predictor(sam: Sam, n_scenes: int = 40, amg_scenes: int = 5) -> dic
                 )
                 cases += 1
                 improved += _iou(m2[0], gt) > ious[top]
-    generator = SamAutomaticMaskGenerator(sam, points_per_side=16)
+    generator = SamAutomaticMaskGenerator(sam, **{"points_per_side": 16, **amg_options})
     found, total, n_masks = 0, 0, 0
     for i in range(amg_scenes):
         scene = heldout_scene(i)
@@ -443,6 +446,7 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
