@@ -32,6 +32,30 @@ def _notebooks(paths: list[str]) -> list[Path]:
     return [nb for nb in found if ".ipynb_checkpoints" not in nb.parts]
 
 
+def coalesce_streams(nb: nbformat.NotebookNode) -> None:
+    """Merge consecutive stdout (or stderr) chunks of a cell into one output, in place.
+
+    How a kernel splits one print into chunks depends on timing; merged, the saved notebook
+    is the same on every run (nbval merges them too before comparing).
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged: list = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (
+                out.get("output_type") == "stream"
+                and prev is not None
+                and prev.get("output_type") == "stream"
+                and prev.get("name") == out.get("name")
+            ):
+                prev["text"] += out["text"]
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     """Run ``path`` in a fresh python3 kernel and return the executed notebook."""
     nb = nbformat.read(path, as_version=4)
@@ -45,6 +69,7 @@ def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
         record_timing=False,
     )
     client.execute()
+    coalesce_streams(nb)
     return nb
 
 
@@ -79,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         took = time.perf_counter() - start
         total += took
         if args.check:
-            same = _text_outputs(executed) == _text_outputs(nbformat.read(path, as_version=4))
+            committed = nbformat.read(path, as_version=4)
+            coalesce_streams(committed)
+            same = _text_outputs(executed) == _text_outputs(committed)
             print(f"{path}: {took:6.1f} s  {'unchanged' if same else 'OUTPUTS DIFFER'}")
             if not same:
                 failed.append(path)
