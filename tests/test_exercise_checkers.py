@@ -21,6 +21,8 @@ import pytest
 
 import seglab.exercises
 from seglab.checks import PLACEHOLDER_MESSAGE, Question
+from seglab.prompts import validate_points
+from seglab.sam.predictor import PredictionResult
 from seglab.unet import UNet, count_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -548,6 +550,300 @@ def step_returns_the_loss_tensor(model, optimizer, images, masks):
     return _step(model, optimizer, images, (masks > 0).long(), item=False)
 
 
+# ---- ex03 q1: the best of SAM's masks
+
+
+@wrong("ex03_sam_prompts.q1", "the largest scores lowest")
+def best_is_the_largest(masks, scores):
+    masks = np.asarray(masks)
+    if len(masks) == 0 or len(masks) != len(scores):
+        raise ValueError("masks and scores differ")
+    return masks[int(np.argmax(masks.reshape(len(masks), -1).sum(1)))]
+
+
+@wrong("ex03_sam_prompts.q1", "the largest scores lowest")
+def best_is_the_first(masks, scores):
+    if len(masks) == 0 or len(masks) != len(scores):
+        raise ValueError("masks and scores differ")
+    return np.asarray(masks)[0]
+
+
+@wrong("ex03_sam_prompts.q1", "the largest scores lowest")
+def best_is_the_lowest_score(masks, scores):
+    if len(masks) == 0 or len(masks) != len(scores):
+        raise ValueError("masks and scores differ")
+    return np.asarray(masks)[int(np.argmin(scores))]
+
+
+@wrong("ex03_sam_prompts.q1", "scores as a Python list")
+def best_uses_the_array_method(masks, scores):
+    if len(masks) == 0 or len(masks) != len(scores):
+        raise ValueError("masks and scores differ")
+    return masks[scores.argmax()]
+
+
+@wrong("ex03_sam_prompts.q1", "the same top score")
+def best_by_argsort(masks, scores):
+    if len(masks) == 0 or len(masks) != len(scores):
+        raise ValueError("masks and scores differ")
+    return np.asarray(masks)[np.argsort(scores)[-1]]
+
+
+@wrong("ex03_sam_prompts.q1", "3 masks but only 2 scores")
+def best_without_checks(masks, scores):
+    return np.asarray(masks)[int(np.argmax(scores))]
+
+
+@wrong("ex03_sam_prompts.q1", "the largest scores lowest")
+def best_returns_the_index(masks, scores):
+    if len(masks) == 0 or len(masks) != len(scores):
+        raise ValueError("masks and scores differ")
+    return int(np.argmax(scores))
+
+
+# ---- ex03 q2: check click points
+
+
+def _points(points):
+    if points is None:
+        raise TypeError("points is None")
+    points = np.asarray(points, dtype=np.float32)
+    if points.shape == (2,):
+        points = points[None]
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points has shape {points.shape}")
+    if len(points) == 0:
+        raise ValueError("no points")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "one click [50, 10]")
+def points_compared_with_the_wrong_side(points, image_size):
+    points = _points(points)
+    h, w = image_size
+    if ((points[:, 0] < 0) | (points[:, 0] >= h) | (points[:, 1] < 0) | (points[:, 1] >= w)).any():
+        raise ValueError("a point is outside")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "a click at x=60 on an image 60 pixels wide")
+def points_off_by_one(points, image_size):
+    points = _points(points)
+    h, w = image_size
+    if ((points[:, 0] < 0) | (points[:, 0] > w) | (points[:, 1] < 0) | (points[:, 1] > h)).any():
+        raise ValueError("a point is outside")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "a click with a negative y")
+def points_forget_negatives(points, image_size):
+    points = _points(points)
+    h, w = image_size
+    if ((points[:, 0] >= w) | (points[:, 1] >= h)).any():
+        raise ValueError("a point is outside")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "a NaN coordinate")
+def points_test_outside_not_inside(points, image_size):
+    points = _points(points)
+    h, w = image_size
+    x, y = points[:, 0], points[:, 1]
+    if ((x < 0) | (x >= w) | (y < 0) | (y >= h)).any():
+        raise ValueError("a point is outside")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "transposed")
+def points_reshaped(points, image_size):
+    if points is None:
+        raise TypeError("points is None")
+    points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    if len(points) == 0:
+        raise ValueError("no points")
+    h, w = image_size
+    x, y = points[:, 0], points[:, 1]
+    if not ((x >= 0) & (x < w) & (y >= 0) & (y < h)).all():
+        raise ValueError("a point is outside")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "an empty (0, 2) array")
+def points_allow_none_at_all(points, image_size):
+    if points is None:
+        raise TypeError("points is None")
+    points = np.asarray(points, dtype=np.float32)
+    if points.shape == (2,):
+        points = points[None]
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points has shape {points.shape}")
+    h, w = image_size
+    x, y = points[:, 0], points[:, 1]
+    if not ((x >= 0) & (x < w) & (y >= 0) & (y < h)).all():
+        raise ValueError("a point is outside")
+    return points
+
+
+@wrong("ex03_sam_prompts.q2", "one click [50, 10]")
+def points_as_float64(points, image_size):
+    return _points(points).astype(np.float64)
+
+
+# ---- ex03 q3: a click to a mask, safely
+
+
+def _click(predictor, points, labels=None, *, pick="best", check_image=True, check_prompt=True):
+    from seglab.exercises.ex03_sam_prompts import check_points
+
+    if check_image and not predictor.is_image_set:
+        raise RuntimeError("no image set")
+    if check_prompt and points is None:
+        raise ValueError("no prompt")
+    points = check_points(points, predictor.original_size)
+    labels = np.ones(len(points), dtype=int) if labels is None else np.asarray(labels)
+    if labels.shape != (len(points),):
+        raise ValueError("one label per point")
+    masks, scores, _ = predictor.predict(point_coords=points, point_labels=labels)
+    if pick == "first":
+        return masks[0]
+    if pick == "largest":
+        return masks[int(np.argmax(masks.reshape(len(masks), -1).sum(1)))]
+    if pick == "all":
+        return masks
+    return masks[int(np.argmax(scores))]
+
+
+@wrong("ex03_sam_prompts.q3", "one click at (20, 30)")
+def click_takes_the_first_mask(predictor, points, labels=None):
+    return _click(predictor, points, labels, pick="first")
+
+
+@wrong("ex03_sam_prompts.q3", "one click at (20, 30)")
+def click_takes_the_largest_mask(predictor, points, labels=None):
+    return _click(predictor, points, labels, pick="largest")
+
+
+@wrong("ex03_sam_prompts.q3", "one click at (20, 30)")
+def click_returns_all_candidates(predictor, points, labels=None):
+    return _click(predictor, points, labels, pick="all")
+
+
+@wrong("ex03_sam_prompts.q3", "labels [1, 0]")
+def click_ignores_the_labels(predictor, points, labels=None):
+    return _click(predictor, points, None)
+
+
+@wrong("ex03_sam_prompts.q3", "before set_image was called")
+def click_checks_points_before_the_image(predictor, points, labels=None):
+    return _click(predictor, points, labels, check_image=False)
+
+
+@wrong("ex03_sam_prompts.q3", "no prompt at all")
+def click_lets_none_become_a_type_error(predictor, points, labels=None):
+    return _click(predictor, points, labels, check_prompt=False)
+
+
+@wrong("ex03_sam_prompts.q3", "one click at (20, 30)")
+def click_swaps_x_and_y(predictor, points, labels=None):
+    if points is None:
+        raise ValueError("no prompt")
+    return _click(predictor, np.asarray(points)[:, ::-1], labels)
+
+
+# ---- ex03 q4: refine with a background click
+
+
+def _refine(predictor, points, labels, multimask=False, pick=0):
+    from seglab.exercises.ex03_sam_prompts import check_points
+
+    points = check_points(points, predictor.original_size)
+    masks, scores, _ = predictor.predict(
+        point_coords=points, point_labels=np.array(labels), multimask_output=multimask
+    )
+    return masks[int(np.argmax(scores))] if pick == "best" else masks[pick]
+
+
+@wrong("ex03_sam_prompts.q4", "a click on the object (20, 30)")
+def refine_with_swapped_labels(predictor, positive, negative):
+    return _refine(predictor, [positive, negative], [0, 1])
+
+
+@wrong("ex03_sam_prompts.q4", "a click on the object (20, 30)")
+def refine_with_two_foreground_clicks(predictor, positive, negative):
+    return _refine(predictor, [positive, negative], [1, 1])
+
+
+@wrong("ex03_sam_prompts.q4", "a click on the object (20, 30)")
+def refine_with_three_candidates(predictor, positive, negative):
+    return _refine(predictor, [positive, negative], [1, 0], multimask=True, pick="best")
+
+
+@wrong("ex03_sam_prompts.q4", "a click on the object (20, 30)")
+def refine_forgets_the_positive_click(predictor, positive, negative):
+    return _refine(predictor, [negative], [0])
+
+
+@wrong("ex03_sam_prompts.q4", "a background click outside the image")
+def refine_without_checking(predictor, positive, negative):
+    masks, _, _ = predictor.predict(
+        point_coords=np.array([positive, negative], dtype=float),
+        point_labels=np.array([1, 0]),
+        multimask_output=False,
+    )
+    return masks[0]
+
+
+# ---- ex03 q5: which SAM is in this checkpoint?
+
+_KEY = "image_encoder.patch_embed.proj.weight"
+
+
+def _model_type(state_dict, *, check_type=True, check_key=True, count="blocks", width_only=False):
+    if check_type and not isinstance(state_dict, dict):
+        raise TypeError("not a dict")
+    if check_key and _KEY not in state_dict:
+        raise ValueError("not a SAM")
+    width = state_dict[_KEY].shape[0]
+    if width_only:
+        return {768: "vit_b", 1024: "vit_l", 1280: "vit_h"}[width]
+    keys = [k for k in state_dict if k.startswith("image_encoder.blocks.")]
+    n = len({k.split(".")[2] for k in keys}) if count == "blocks" else len(keys)
+    sizes = {(768, 12): "vit_b", (1024, 24): "vit_l", (1280, 32): "vit_h"}
+    name = sizes.get((width, n))
+    if name is None:
+        raise ValueError(f"unknown SAM: {width} wide, {n} blocks")
+    return name
+
+
+@wrong("ex03_sam_prompts.q5", "768 channels but 24 blocks")
+def model_type_by_width_only(state_dict):
+    return _model_type(state_dict, width_only=True)
+
+
+@wrong("ex03_sam_prompts.q5", "a vit_b state dict")
+def model_type_counts_keys_not_blocks(state_dict):
+    return _model_type(state_dict, count="keys")
+
+
+@wrong("ex03_sam_prompts.q5", "wrapped as {'model': state_dict}")
+def model_type_guesses_vit_b(state_dict):
+    if isinstance(state_dict, dict) and _KEY not in state_dict:
+        return "vit_b"
+    return _model_type(state_dict)
+
+
+@wrong("ex03_sam_prompts.q5", "wrapped as {'model': state_dict}")
+def model_type_raises_key_error(state_dict):
+    return _model_type(state_dict, check_key=False)
+
+
+@wrong("ex03_sam_prompts.q5", "None")
+def model_type_calls_none_empty(state_dict):
+    if not state_dict:
+        raise ValueError("the state dict is empty")
+    return _model_type(state_dict, check_type=False)
+
+
 # --------------------------------------------------------------------------- the tests
 
 WRONG_CASES = [
@@ -575,6 +871,12 @@ def test_the_reference_passes(qid, capsys):
     assert capsys.readouterr().out.startswith(f"{question.name} ({question.title}): correct.")
 
 
+def _best_by_prediction_result(masks, scores):
+    """seglab's PredictionResult.best(): its own answer to ex03 q1."""
+    masks = np.asarray(masks)
+    return PredictionResult(masks, scores, np.zeros((len(masks), 2, 2))).best()
+
+
 def _padding_unet(model, images):
     """UNet(pad_input=True) with the same weights: seglab's own answer to ex05 q2."""
     twin = UNet(model.config, pad_input=True)
@@ -592,6 +894,8 @@ def _independent() -> dict[str, Callable]:
         "ex01_masks.q3": seglab.iou,
         "ex02_images.q1": seglab.as_rgb_uint8,
         "ex02_images.q2": seglab.as_rgb_uint8,
+        "ex03_sam_prompts.q1": _best_by_prediction_result,
+        "ex03_sam_prompts.q2": validate_points,
         "ex05_unet.q1": count_parameters,
         "ex05_unet.q2": _padding_unet,
     }

@@ -5,6 +5,7 @@ module                                 notebook
 =====================================  ===========================================
 ``seglab.exercises.ex01_masks``        ``exercises/01_masks_and_metrics.ipynb``
 ``seglab.exercises.ex02_images``       ``exercises/02_robust_images.ipynb``
+``seglab.exercises.ex03_sam_prompts``  ``exercises/03_sam_prompts.ipynb``
 ``seglab.exercises.ex05_unet``         ``exercises/05_unet.ipynb``
 =====================================  ===========================================
 
