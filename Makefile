@@ -18,12 +18,13 @@ NOTEBOOKS := notebooks
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 SANITIZE := tests/nbval_sanitize.cfg
 
-.PHONY: help lab test lint format execute clean-venv
+.PHONY: help lab test lint format execute exercises clean-venv
 
 help:
 	@echo "make lab      set up and open the course in JupyterLab"
 	@echo "make test     set up and run all tests (unit, notebooks via nbval, lint, browser)"
 	@echo "make execute  re-execute every notebook in place (maintainers, after editing one)"
+	@echo "make exercises  re-execute the solution notebooks and regenerate the learner copies"
 	@echo "make format   format code and notebooks with ruff"
 
 $(BIN)/python:
@@ -47,7 +48,8 @@ lab: $(VENV)/.installed-lab
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-sanitize-with $(SANITIZE) $(PYTEST_ARGS)
+	$(BIN)/python tools/build_exercises.py --check
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) exercises --nbval --nbval-sanitize-with $(SANITIZE) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -58,6 +60,11 @@ format: $(VENV)/.installed-dev
 
 execute: $(VENV)/.installed-dev
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+# after editing a solution notebook: execute it, then regenerate the learner copies
+exercises: $(VENV)/.installed-dev
+	$(BIN)/python tools/execute_notebooks.py exercises/solutions
+	$(BIN)/python tools/build_exercises.py
 
 clean-venv:
 	rm -rf $(VENV)
