@@ -129,18 +129,18 @@ def figures(shipped):
     return evaluate_predictor(shipped, n_scenes=40, amg_scenes=5, **MINI_AMG)
 
 
-# The spec's bar is 0.85 for both; the shipped model (2,400 steps, 65 min on a 2-core CPU)
-# measures 0.825 (point) and 0.835 (box). The bars are kept and marked non-strict xfail so the
+# The spec's bar is 0.85 for both; the shipped model (3,200 steps, 85 min on a 2-core CPU)
+# measures 0.840 (point) and 0.849 (box). The bars are kept and marked non-strict xfail so the
 # shortfall stays visible; a longer run should clear them (see MODEL_CARD.md).
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured point mIoU 0.825 < 0.85 (short CPU training)")
+@pytest.mark.xfail(strict=False, reason="measured point mIoU 0.840 < 0.85 (short CPU training)")
 def test_one_positive_point_per_object_miou(figures):
     assert figures["objects"] >= 100
     assert figures["point_miou"] >= 0.85, figures
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured box mIoU 0.835 < 0.85 (short CPU training)")
+@pytest.mark.xfail(strict=False, reason="measured box mIoU 0.849 < 0.85 (short CPU training)")
 def test_one_box_per_object_miou(figures):
     assert figures["box_miou"] >= 0.85, figures
 
@@ -148,22 +148,22 @@ def test_one_box_per_object_miou(figures):
 @pytest.mark.slow
 def test_negative_point_on_an_included_neighbour_usually_helps(figures):
     assert figures["negative_point_cases"] >= 5, figures
-    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.83 of 24 cases
+    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.91 of 22 cases
 
 
 @pytest.mark.slow
 def test_iou_head_ranks_masks_like_the_true_iou(figures):
-    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.85
+    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.86
 
 
 @pytest.mark.slow
 def test_automatic_mask_generator_finds_most_objects(figures):
     assert figures["amg_masks_per_scene"] >= 2
-    assert figures["amg_recall"] >= 0.6, figures  # measured 0.76 on 5 scenes
+    assert figures["amg_recall"] >= 0.6, figures  # measured 0.81 on 5 scenes
 
 
 @pytest.mark.slow
 def test_point_and_box_miou_stay_at_the_measured_level(figures):
     # guards against a regression of the shipped weights while the 0.85 bars above are xfail
-    assert figures["point_miou"] >= 0.80, figures
-    assert figures["box_miou"] >= 0.80, figures
+    assert figures["point_miou"] >= 0.82, figures
+    assert figures["box_miou"] >= 0.82, figures
