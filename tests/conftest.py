@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 
+import matplotlib
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")  # no windows from tests
+# No windows from tests. Set on this process only, not through MPLBACKEND: the notebook kernels
+# that nbval starts inherit the environment and must keep their inline backend, or their
+# figures would vanish from the outputs nbval compares.
+matplotlib.use("Agg")
 os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars stay out of captured output
 
 
