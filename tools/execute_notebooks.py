@@ -56,6 +56,46 @@ def coalesce_streams(nb: nbformat.NotebookNode) -> None:
         cell.outputs = merged
 
 
+def _path_replacements() -> list[tuple[str, str]]:
+    """Absolute paths of this machine -> neutral names, longest first."""
+    import site
+    import sysconfig
+
+    root = Path(__file__).resolve().parents[1]
+    pairs = {str(root): "<seglab>"}
+    for sp in site.getsitepackages():
+        pairs[sp] = "<site-packages>"
+    pairs[sysconfig.get_paths()["stdlib"]] = "<python>"
+    pairs[sys.prefix] = "<venv>"
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+def scrub_paths(nb: nbformat.NotebookNode) -> None:
+    """Replace this machine's absolute paths in outputs (tracebacks name files), in place.
+
+    Committed notebooks must not carry the maintainer's folders; nbval does not compare
+    tracebacks, so the neutral names change nothing it checks.
+    """
+    pairs = _path_replacements()
+
+    def clean(text: str) -> str:
+        for old, new in pairs:
+            text = text.replace(old, new)
+        return text
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = clean(out["text"])
+            if "traceback" in out:
+                out["traceback"] = [clean(line) for line in out["traceback"]]
+            if "evalue" in out:
+                out["evalue"] = clean(out["evalue"])
+            for key, value in out.get("data", {}).items():
+                if key.startswith("text/") and isinstance(value, str):
+                    out["data"][key] = clean(value)
+
+
 def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     """Run ``path`` in a fresh python3 kernel and return the executed notebook."""
     nb = nbformat.read(path, as_version=4)
@@ -70,6 +110,7 @@ def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     )
     client.execute()
     coalesce_streams(nb)
+    scrub_paths(nb)
     return nb
 
 
