@@ -140,6 +140,19 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
     return sam.eval()
 
 
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: never a half-written one."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_mini_checkpoint(
     sam: Sam,
     path: str | os.PathLike[str],
@@ -171,13 +184,5 @@ def save_mini_checkpoint(
         "state_dict": {k: v.detach().to("cpu", torch.float16) for k, v in sam.state_dict().items()},
         "meta": dict(meta or {}),
     }
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_torch_save(payload, path)
     return path

@@ -36,8 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +50,7 @@ from torchvision.ops import sigmoid_focal_loss
 from tqdm.auto import tqdm
 
 from seglab.data import Scene, erode, interior_point, make_scene
-from seglab.sam.mini import MiniSamConfig, build_mini_sam, save_mini_checkpoint
+from seglab.sam.mini import MiniSamConfig, atomic_torch_save, build_mini_sam, save_mini_checkpoint
 
 #: Seed tags: training scenes are rng([TRAIN_TAG, seed, step, i]), held-out scenes
 #: rng([HELDOUT_TAG, i]); the two families never share a scene.
@@ -441,18 +439,6 @@ def evaluate_predictor(
 # ----------------------------------------------------------------------------- training
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def lr_at(step: int, steps: int, lr: float, warmup: int, time_frac: float = 0.0) -> float:
     """Linear warm-up over ``warmup`` steps, then cosine decay to 5 % of ``lr``.
 
@@ -509,7 +495,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             **{k: round(v, 4) for k, v in metrics.items()},
         }
         save_mini_checkpoint(sam, out / "mini_sam.pt", config, meta=meta)
-        _atomic_torch_save(
+        atomic_torch_save(
             {
                 "config": config.to_dict(),
                 "model": sam.state_dict(),
