@@ -11,6 +11,7 @@ import torch
 
 from seglab.sam import train_mini
 from seglab.sam.loading import load_sam
+from seglab.sam.mini import build_mini_sam
 
 TINY = ["--tiny", "--image-size", "64", "--batch-size", "2", "--eval-scenes", "2"]
 
@@ -111,3 +112,36 @@ def test_losses_and_iou_against_hand_values():
     assert train_mini.lr_at(0, 100, 1.0, 10) == pytest.approx(0.1)
     assert train_mini.lr_at(100, 100, 1.0, 10) == pytest.approx(0.05)
     assert train_mini.lr_at(20, 100, 1.0, 10, time_frac=1.0) == pytest.approx(0.05)
+
+
+def test_valid_pixels_make_loss_and_iou_equal_to_the_crop():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 2, 8, 8)
+    gt = (torch.rand(3, 8, 8) > 0.5).float()
+    valid = torch.zeros(3, 8, 8, dtype=torch.bool)
+    valid[:, :5, :6] = True  # a 5 x 6 scene padded to 8 x 8
+    crop = (slice(None), slice(None), slice(0, 5), slice(0, 6))
+    torch.testing.assert_close(
+        train_mini.mask_losses(logits, gt, valid),
+        train_mini.mask_losses(logits[crop], gt[:, :5, :6]),
+    )
+    torch.testing.assert_close(
+        train_mini.mask_iou(logits, gt, valid), train_mini.mask_iou(logits[crop], gt[:, :5, :6])
+    )
+
+
+def test_decode_many_equals_one_decoder_call_per_image():
+    torch.manual_seed(0)
+    sam = build_mini_sam(train_mini.tiny_config(64))
+    emb = torch.randn(2, 32, 4, 4)  # two images
+    coords = torch.rand(3, 2, 2) * 64
+    labels = torch.tensor([[1, 0], [1, 1], [1, 0]])
+    owner = [0, 1, 1]  # prompt k belongs to image owner[k]
+    with torch.no_grad():
+        low, iou = train_mini.decode_many(sam, emb[owner], (coords, labels), None, None, True)
+        for k, b in enumerate(owner):
+            low_k, iou_k = train_mini.decode(
+                sam, emb[b : b + 1], (coords[k : k + 1], labels[k : k + 1]), None, None, True
+            )
+            torch.testing.assert_close(low[k : k + 1], low_k)
+            torch.testing.assert_close(iou[k : k + 1], iou_k)

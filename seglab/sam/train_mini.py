@@ -10,8 +10,8 @@ The recipe follows the SAM paper (Kirillov et al., 2023, section 3 and appendix 
    through the model's own preprocessing - ``ResizeLongestSide`` then ``sam.preprocess``
    (normalise, pad) - as ``SamPredictor`` does at inference, and prompts are given in that
    resized input frame, as the predictor gives them.
-2. The image encoder runs once per image (the expensive part); the light mask decoder then runs
-   on several objects of that image at once.
+2. The image encoder runs once per image; the light mask decoder then runs on the prompts of
+   all objects of all images of the step in one batch (:func:`decode_many`).
 3. Each sampled object gets a first prompt: one positive point (uniformly inside the object, or
    inside its eroded core), or its box jittered by a few pixels. A single point is ambiguous,
    so it asks for 3 masks and only the best of them is trained (minimum loss over the 3); a box
@@ -142,29 +142,43 @@ def corrective_points(
 # ----------------------------------------------------------------------------- losses
 
 
-def mask_losses(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+def mask_losses(
+    logits: torch.Tensor, gt: torch.Tensor, valid: torch.Tensor | None = None
+) -> torch.Tensor:
     """Per-mask 20 x focal + dice loss.
 
     Arguments:
       logits: (K, M, H, W) float mask logits in the image frame.
       gt: (K, H, W) float in {0, 1}.
+      valid: optional (K, H, W) bool, the pixels that count (the rest, e.g. padding, is
+        ignored: the loss equals the loss on the crop to the valid pixels).
 
     Returns:
       (K, M) loss of each of the M masks of each object.
     """
     target = gt[:, None].expand_as(logits)
     focal = sigmoid_focal_loss(logits, target, alpha=0.25, gamma=2.0, reduction="none")
-    focal = focal.flatten(2).mean(-1)
     prob = logits.sigmoid().flatten(2)
     t = target.flatten(2)
+    if valid is None:
+        focal = focal.flatten(2).mean(-1)
+    else:
+        v = valid[:, None].flatten(2).float()  # (K, 1, H*W)
+        focal = (focal.flatten(2) * v).sum(-1) / v.sum(-1).clamp(min=1)
+        prob, t = prob * v, t * v
     dice = 1 - (2 * (prob * t).sum(-1) + 1) / (prob.sum(-1) + t.sum(-1) + 1)
     return FOCAL_WEIGHT * focal + DICE_WEIGHT * dice
 
 
-def mask_iou(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """(K, M) IoU of each thresholded mask (logits > 0) of (K, M, H, W) with gt (K, H, W)."""
+def mask_iou(
+    logits: torch.Tensor, gt: torch.Tensor, valid: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(K, M) IoU of each thresholded mask (logits > 0) of (K, M, H, W) with gt (K, H, W),
+    counting only the ``valid`` (K, H, W) pixels when given."""
     pred = logits > 0
     g = gt[:, None].bool()
+    if valid is not None:
+        pred, g = pred & valid[:, None], g & valid[:, None]
     inter = (pred & g).flatten(2).sum(-1).float()
     union = (pred | g).flatten(2).sum(-1).float()
     return inter / union.clamp(min=1)
@@ -214,83 +228,126 @@ def prepare_images(sam: Sam, images: Sequence[np.ndarray]) -> tuple[torch.Tensor
     return torch.stack(batch), sizes
 
 
-def scene_loss(
+def decode_many(
     sam: Sam,
-    embedding: torch.Tensor,
-    scene: Scene,
+    embeddings: torch.Tensor,
+    points: tuple[torch.Tensor, torch.Tensor] | None,
+    boxes: torch.Tensor | None,
+    mask_input: torch.Tensor | None,
+    multimask: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Like :func:`decode`, but prompt ``k`` may belong to any image: one decoder call for all.
+
+    ``embeddings`` is (K, C, g, g), the image embedding of each prompt's image. SAM's decoder
+    adds the dense prompt embedding to one image embedding repeated K times; giving it a zero
+    image embedding and (image embedding + dense embedding) as the dense input computes the
+    same sum, so the unchanged ``MaskDecoder`` decodes prompts of several images in one batch
+    (far fewer, larger matrix products than one call per image - what makes a CPU step fast).
+    """
+    sparse, dense = sam.prompt_encoder(points=points, boxes=boxes, masks=mask_input)
+    return sam.mask_decoder(
+        image_embeddings=torch.zeros_like(embeddings[:1]),
+        image_pe=sam.prompt_encoder.get_dense_pe(),
+        sparse_prompt_embeddings=sparse,
+        dense_prompt_embeddings=embeddings + dense,
+        multimask_output=multimask,
+    )
+
+
+def batch_loss(
+    sam: Sam,
+    embeddings: torch.Tensor,
+    scenes: Sequence[Scene],
+    sizes: Sequence[tuple[int, int]],
     rng: np.random.Generator,
     max_objects: int,
     corrections: int,
-    scale: float,
 ) -> tuple[torch.Tensor, int, dict[str, float]]:
-    """Summed loss over the sampled objects and interaction rounds of one scene.
+    """Summed loss over the sampled objects and interaction rounds of a batch of scenes.
 
-    Returns (loss sum, number of mask terms, stats).
+    Arguments:
+      embeddings: (B, C, g, g) image embeddings of the B scenes.
+      scenes: the B scenes (images at most ``img_size`` on their longest side).
+      sizes: each scene's (h, w) in the model's input frame (``prepare_images``).
+      rng: draws the objects, prompt types, prompt points and corrective points.
+      max_objects: at most this many objects (of >= ``MIN_AREA`` pixels) per scene.
+      corrections: corrective-point rounds after the first prompt.
+
+    All point-prompted objects of the batch are decoded together, and so are all
+    box-prompted ones (:func:`decode_many`). Masks are compared in the padded S x S input
+    frame with each scene's padding excluded, which is the same as cropping to the scene.
+
+    Returns (loss sum, number of mask terms, stats: mean IoU of the trained mask per
+    prompt type and round).
     """
-    areas = scene.masks.reshape(len(scene.masks), -1).sum(1)
-    ok = np.flatnonzero(areas >= MIN_AREA)
-    if len(ok) == 0:
-        return embedding.sum() * 0, 0, {}
-    chosen = rng.permutation(ok)[:max_objects]
-    use_box = rng.random(len(chosen)) < 0.5
-    h, w = scene.labels.shape
-    hs, ws = round(h * scale), round(w * scale)  # the resized input frame
-    total = embedding.sum() * 0
+    s = sam.image_encoder.img_size
+    groups: dict[bool, list[tuple[int, int]]] = {False: [], True: []}  # is_box -> (scene, obj)
+    for b, scene in enumerate(scenes):
+        areas = scene.masks.reshape(len(scene.masks), -1).sum(1)
+        chosen = rng.permutation(np.flatnonzero(areas >= MIN_AREA))[:max_objects]
+        for k, is_box in zip(chosen, rng.random(len(chosen)) < 0.5, strict=True):
+            groups[bool(is_box)].append((b, int(k)))
+    total = embeddings.sum() * 0
     terms = 0
     stats: dict[str, float] = {}
-    for group_is_box in (False, True):
-        idx = chosen[use_box == group_is_box]
-        if len(idx) == 0:
+    for is_box, items in groups.items():
+        if not items:
             continue
-        gt_np = scene.masks[idx]  # (K, H, W) bool
-        gt = torch.from_numpy(gt_np).float()
-        if scale != 1.0:
-            gt = (F.interpolate(gt[:, None], (hs, ws), mode="bilinear")[:, 0] > 0.5).float()
-            gt_np = gt.bool().numpy()
-        boxes = None
-        if group_is_box:
-            b = np.stack([jitter_box(scene.boxes[i], rng, h, w) for i in idx]) * scale
-            boxes = torch.from_numpy(b).float()
-            coords = np.zeros((len(idx), 0, 2), np.float32)
-            labels = np.zeros((len(idx), 0), np.int64)
+        n = len(items)
+        gt = torch.zeros(n, s, s)
+        valid = torch.zeros(n, s, s, dtype=torch.bool)
+        prompts = []
+        for j, (b, k) in enumerate(items):
+            scene, (hs, ws) = scenes[b], sizes[b]
+            h, w = scene.labels.shape
+            scale = hs / h
+            m = torch.from_numpy(scene.masks[k]).float()
+            if scale != 1.0:
+                m = (F.interpolate(m[None, None], (hs, ws), mode="bilinear")[0, 0] > 0.5).float()
+            gt[j, :hs, :ws] = m
+            valid[j, :hs, :ws] = True
+            if is_box:
+                prompts.append(jitter_box(scene.boxes[k], rng, h, w) * scale)
+            else:
+                core = bool(rng.random() < 0.5)
+                prompts.append(sample_positive_point(scene.masks[k], rng, core) * scale)
+        gt_np = gt.bool().numpy()
+        src = embeddings[[b for b, _ in items]]
+        boxes = torch.from_numpy(np.stack(prompts)).float() if is_box else None
+        if is_box:
+            coords, labels = np.zeros((n, 0, 2), np.float32), np.zeros((n, 0), np.int64)
         else:
-            core = rng.random(len(idx)) < 0.5
-            pts = [
-                sample_positive_point(scene.masks[i], rng, bool(c))
-                for i, c in zip(idx, core, strict=True)
-            ]
-            coords = np.stack(pts)[:, None] * scale  # (K, 1, 2)
-            labels = np.ones((len(idx), 1), np.int64)
+            coords, labels = np.stack(prompts)[:, None], np.ones((n, 1), np.int64)
         mask_input = None
+        ar = torch.arange(n)
         for rnd in range(corrections + 1):
-            multimask = rnd == 0 and not group_is_box
             points = (torch.from_numpy(coords).float(), torch.from_numpy(labels))
-            low, iou_pred = decode(
+            low, iou_pred = decode_many(
                 sam,
-                embedding,
+                src,
                 points if coords.shape[1] else None,
                 boxes,
                 mask_input,
-                multimask,
+                multimask=rnd == 0 and not is_box,
             )
-            logits = upscale(sam, low, (hs, ws))  # (K, M, hs, ws)
-            losses = mask_losses(logits, gt)  # (K, M)
-            best = losses.argmin(1)  # (K,)
-            ar = torch.arange(len(idx))
+            logits = F.interpolate(low, (s, s), mode="bilinear", align_corners=False)
+            losses = mask_losses(logits, gt, valid)  # (n, M)
+            best = losses.argmin(1)  # (n,)
             with torch.no_grad():
-                true_iou = mask_iou(logits, gt)
+                true_iou = mask_iou(logits, gt, valid)
             total = (
                 total
                 + losses[ar, best].sum()
                 + F.mse_loss(iou_pred, true_iou, reduction="none").mean(1).sum()
             )
-            terms += len(idx)
-            key = ("box" if group_is_box else "point") + f"_r{rnd}_iou"
-            stats[key] = float(true_iou[ar, best].mean())
+            terms += n
+            stats[("box" if is_box else "point") + f"_r{rnd}_iou"] = float(
+                true_iou[ar, best].mean()
+            )
             if rnd == corrections:
                 break
-            mask_input = low[ar, best][:, None].detach()  # (K, 1, h, w)
-            pred = (logits[ar, best] > 0).detach().numpy()
+            mask_input = low[ar, best][:, None].detach()  # (n, 1, h, w)
+            pred = ((logits[ar, best] > 0) & valid).detach().numpy()
             new_pts, new_labels = corrective_points(pred, gt_np, rng)
             coords = np.concatenate([coords, new_pts[:, None]], 1)
             labels = np.concatenate([labels, new_labels[:, None]], 1)
@@ -533,16 +590,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             scenes.append(make_scene(np.random.default_rng([TRAIN_TAG, args.seed, step, i]), size))
         x, sizes = prepare_images(sam, [sc.image for sc in scenes])
         emb = sam.image_encoder(x)  # (B, C, g, g)
-        total, terms = emb.sum() * 0, 0
-        stats: dict[str, list[float]] = {}
-        for b, sc in enumerate(scenes):
-            scale = sizes[b][0] / sc.image.shape[0]
-            loss_b, n_b, st = scene_loss(
-                sam, emb[b : b + 1], sc, rng, args.objects_per_image, args.corrections, scale
-            )
-            total, terms = total + loss_b, terms + n_b
-            for k, v in st.items():
-                stats.setdefault(k, []).append(v)
+        total, terms, stats = batch_loss(
+            sam, emb, scenes, sizes, rng, args.objects_per_image, args.corrections
+        )
         loss = total / max(terms, 1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
