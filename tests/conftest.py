@@ -23,6 +23,24 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+#: Flags for headless Debian chromium as root in a container with no network: no sandbox (root),
+#: no GPU, and none of the background requests that would wait on the network.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def launch_chromium(playwright):  # -> playwright.sync_api.Browser
+    """Debian's chromium, headless, through a running ``sync_playwright()`` context."""
+    return playwright.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
+
+
 def _gpu_available() -> bool:
     import torch
 

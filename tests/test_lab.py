@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import chromium_path
+from conftest import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = "notebooks/00_setup.ipynb"
@@ -96,18 +96,7 @@ def test_the_first_notebook_opens_in_a_real_browser(lab_url: str, tmp_path: Path
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{lab_url}/lab/tree/{FIRST}")

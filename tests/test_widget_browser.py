@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import chromium_path
+from conftest import launch_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -252,18 +252,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
 
     url, root = lab
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 1000})
             page.goto(f"{url}/lab/tree/clicker.ipynb")
