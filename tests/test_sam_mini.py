@@ -84,6 +84,8 @@ def test_shipped_weights_are_small_float16_and_documented():
     )
     for key in ("step", "train_seconds", "params", "seed"):
         assert key in ckpt["meta"]
+    # the recipe's budget: one training run of under an hour on a 2-core CPU, from scratch
+    assert ckpt["meta"]["train_seconds"] < 3600, ckpt["meta"]
     card = MINI_WEIGHTS_PATH.with_name("MODEL_CARD.md").read_text()
     assert "python -m seglab.sam.train_mini" in card
 
@@ -129,18 +131,13 @@ def figures(shipped):
     return evaluate_predictor(shipped, n_scenes=40, amg_scenes=5, **MINI_AMG)
 
 
-# The spec's bar is 0.85 for both; the shipped model (3,200 steps, 85 min on a 2-core CPU)
-# measures 0.840 (point) and 0.849 (box). The bars are kept and marked non-strict xfail so the
-# shortfall stays visible; a longer run should clear them (see MODEL_CARD.md).
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured point mIoU 0.840 < 0.85 (short CPU training)")
 def test_one_positive_point_per_object_miou(figures):
     assert figures["objects"] >= 100
     assert figures["point_miou"] >= 0.85, figures
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured box mIoU 0.849 < 0.85 (short CPU training)")
 def test_one_box_per_object_miou(figures):
     assert figures["box_miou"] >= 0.85, figures
 
@@ -148,22 +145,15 @@ def test_one_box_per_object_miou(figures):
 @pytest.mark.slow
 def test_negative_point_on_an_included_neighbour_usually_helps(figures):
     assert figures["negative_point_cases"] >= 5, figures
-    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.91 of 22 cases
+    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.86 of 21 cases
 
 
 @pytest.mark.slow
 def test_iou_head_ranks_masks_like_the_true_iou(figures):
-    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.86
+    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.94
 
 
 @pytest.mark.slow
 def test_automatic_mask_generator_finds_most_objects(figures):
     assert figures["amg_masks_per_scene"] >= 2
-    assert figures["amg_recall"] >= 0.6, figures  # measured 0.81 on 5 scenes
-
-
-@pytest.mark.slow
-def test_point_and_box_miou_stay_at_the_measured_level(figures):
-    # guards against a regression of the shipped weights while the 0.85 bars above are xfail
-    assert figures["point_miou"] >= 0.82, figures
-    assert figures["box_miou"] >= 0.82, figures
+    assert figures["amg_recall"] >= 0.6, figures  # measured 0.86 on 5 scenes
