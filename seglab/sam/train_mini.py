@@ -631,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m seglab.sam.train_mini",
         description="Train mini-SAM on synthetic scenes with SAM's interactive recipe.",
     )
-    p.add_argument("--steps", type=int, default=2400, help="optimiser steps in total")
+    p.add_argument("--steps", type=int, default=5000, help="optimiser steps in total")
     p.add_argument("--batch-size", type=int, default=8, help="scenes per step")
     p.add_argument("--lr", type=float, default=8e-4, help="peak learning rate (AdamW)")
     p.add_argument("--weight-decay", type=float, default=0.05)
