@@ -25,8 +25,9 @@ import torch
 import torch.nn.functional as F
 
 from seglab.data import interior_point, make_scene
+from seglab.sam.evaluate_mini import MIN_AREA
 from seglab.sam.mini import build_mini_sam
-from seglab.sam.train_mini import MIN_AREA, decode, decode_many, mask_losses, prepare_images
+from seglab.sam.train_mini import decode, decode_many, mask_losses, prepare_images
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ Modules, one job each:
 - ``loading``    ``load_sam`` and ``detect_model_type``: safe loading that explains bad files
 - ``predictor``  ``Predictor``: SamPredictor with checked prompts and named results
 - ``cache``      ``EmbeddingCache``: one encode per image and model, in memory or on disk
-- ``mini``       mini-SAM, the small SAM that ships with seglab; ``train_mini`` trains it
+- ``mini``       mini-SAM, the small SAM that ships with seglab; ``train_mini`` trains it and
+                 ``evaluate_mini`` measures it on held-out scenes
 
 Importing ``seglab.sam`` imports nothing heavy; names resolve on first use.
 """
