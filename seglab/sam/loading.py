@@ -194,10 +194,16 @@ def _read_checkpoint(path: Path, expect: ModelInfo | None = None) -> Any:
     try:
         with warnings.catch_warnings():  # torch warns about pickle protocols it then refuses
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+            # torch < 2.2 warns about its own internals when loading (not the learner's concern)
+            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+            # str(path): torch < 2.2 memory-maps only a path given as a string
+            return torch.load(str(path), map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as error:
         if "Unsupported" not in str(error):  # a damaged pickle, not a forbidden one
-            raise damaged(f"is damaged ({_size_note(size, info)}): {error}") from error
+            raise damaged(
+                f"is damaged or truncated ({_size_note(size, info)}); "
+                f"torch says: {_torch_reason(error)}"
+            ) from error
         source = info.url if info is not None and info.url else OFFICIAL_BASE_URL
         raise UnsafeCheckpointError(
             f"The file {path} contains code, not just weights: loading it would run Python "
