@@ -25,7 +25,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from seglab._compat import check_installed_versions
+
 __version__ = "0.1.0"
+
+check_installed_versions()  # a torch built for NumPy 1 beside NumPy 2 fails here, with the fix
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
