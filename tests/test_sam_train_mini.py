@@ -13,7 +13,17 @@ from seglab.sam import train_mini
 from seglab.sam.loading import load_sam
 from seglab.sam.mini import build_mini_sam
 
-TINY = ["--tiny", "--image-size", "64", "--batch-size", "2", "--eval-scenes", "2"]
+TINY = [
+    "--tiny",
+    "--image-size",
+    "64",
+    "--batch-size",
+    "2",
+    "--eval-scenes",
+    "2",
+    "--synthetic-share",
+    "1",
+]
 
 
 def run(tmp_path, *extra: str) -> dict:

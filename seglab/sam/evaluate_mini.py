@@ -125,3 +125,159 @@ def evaluate_predictor(
         "amg_recall": found / total if total else float("nan"),
         "amg_masks_per_scene": n_masks / max(amg_scenes, 1),
     }
+
+
+# ----------------------------------------------------------------------------- photos
+
+
+def coins_ground_truth(min_area: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-image's coins photo and one mask per coin, by the classic region recipe.
+
+    Sobel elevation map, markers (background < 30, coins > 150), watershed, holes filled,
+    connected components; coins of at least ``min_area`` pixels (the scikit-image gallery's
+    "Comparing edge-based and region-based segmentation").
+
+    Returns:
+      image: (303, 384, 3) uint8 (the grey photo repeated in 3 channels);
+      masks: (K, 303, 384) bool, one per coin.
+    """
+    from scipy import ndimage as ndi
+    from skimage import data, filters, segmentation
+
+    coins = data.coins()
+    markers = np.zeros_like(coins)
+    markers[coins < 30] = 1
+    markers[coins > 150] = 2
+    regions = segmentation.watershed(filters.sobel(coins), markers)
+    labels, n = ndi.label(ndi.binary_fill_holes(regions == 2))
+    masks = np.array([labels == k for k in range(1, n + 1)])
+    masks = masks[masks.reshape(n, -1).sum(1) >= min_area]
+    return np.repeat(coins[..., None], 3, -1), masks
+
+
+def _object_ids(c: Any, min_area: int = MIN_AREA) -> list[int]:
+    areas = c.masks.reshape(len(c.masks), -1).sum(1)
+    return [k for k in range(len(c.masks)) if c.kinds[k] == 1 and areas[k] >= min_area]
+
+
+def click_series(
+    predictor: Any, gt: np.ndarray, clicks: int = 5
+) -> tuple[list[float], list[tuple[float, float, int]]]:
+    """IoU after each of ``clicks`` clicks, made as a careful user makes them.
+
+    Click 1 at :func:`seglab.data.interior_point` of ``gt`` (the top-scored of 3 masks); each
+    further click at the most interior pixel of the largest error region
+    (:func:`seglab.sam.interactive.largest_error_click`: 1 in a missed region, 0 in a false
+    positive), all clicks so far passed with the previous low-res logits as ``mask_input`` and
+    ``multimask_output=False``. ``predictor`` is a ``SamPredictor`` with the image set.
+
+    Returns the IoU after each click and the clicks ``(x, y, label)``.
+    """
+    from seglab.metrics import iou
+    from seglab.sam.interactive import largest_error_click
+
+    x, y = interior_point(gt)
+    pts, labels = [(float(x), float(y))], [1]
+    masks, scores, low = predictor.predict(np.array(pts), np.array(labels), multimask_output=True)
+    top = int(np.argmax(scores))
+    mask, low = masks[top], low[top : top + 1]
+    out = [iou(mask, gt)]
+    for _ in range(clicks - 1):
+        x, y, lab = largest_error_click(mask, gt)
+        pts.append((x, y))
+        labels.append(lab)
+        m, _, low = predictor.predict(
+            np.array(pts), np.array(labels), mask_input=low, multimask_output=False
+        )
+        mask = m[0]
+        out.append(iou(mask, gt))
+    return out, [(p[0], p[1], q) for p, q in zip(pts, labels, strict=True)]
+
+
+@torch.no_grad()
+def evaluate_photos(
+    sam: Sam, n_composites: int = 40, clicks: int = 5, amg_composites: int = 10
+) -> dict[str, Any]:
+    """The photo figures of the model card, through the unchanged ``segment_anything`` API.
+
+    On evaluation composites (:func:`seglab.sam.bank.eval_composite`, made only from the
+    course's evaluation photos), for every object (not container, not part) of at least
+    ``MIN_AREA`` visible pixels:
+
+    - ``click_miou``: one click at the object's most interior pixel, top-scored of 3 masks;
+    - ``box_miou``: its tight box, ``multimask_output=False``;
+    - ``clicks_miou``: mean IoU after 1..``clicks`` clicks (:func:`click_series`);
+    - ``part_whole``: for every part (inside an object), one click at the most interior pixel of
+      its own region: the share where one of the 3 masks has IoU >= 0.7 with the part AND
+      another one IoU >= 0.7 with the whole object (``part_whole_cases`` cases);
+    - ``coins_miou``: the coins photo, one click per coin (:func:`coins_ground_truth`);
+    - ``amg_recall``: ``SamAutomaticMaskGenerator(sam)`` with every default, on the first
+      ``amg_composites`` composites: the share of objects of >= 1,000 pixels matched by a
+      generated mask with IoU > 0.5; ``amg_min_masks_on_photos``: the fewest masks it finds on
+      any of the 13 evaluation photos themselves.
+    """
+    from segment_anything import SamAutomaticMaskGenerator, SamPredictor
+
+    from seglab.metrics import iou
+    from seglab.sam.bank import eval_composite
+    from seglab.sam.composites import EVAL_PHOTOS, load_photos
+
+    was_training = sam.training
+    sam.eval()
+    predictor = SamPredictor(sam)
+    click, box, series, pw_hits, pw_cases = [], [], [], 0, 0
+    for i in range(n_composites):
+        c = eval_composite(i)
+        predictor.set_image(c.image)
+        for k in _object_ids(c):
+            gt = c.masks[k]
+            ious, _ = click_series(predictor, gt, clicks)
+            click.append(ious[0])
+            series.append(ious)
+            ys, xs = np.nonzero(gt)
+            m, _, _ = predictor.predict(
+                box=np.array([xs.min(), ys.min(), xs.max(), ys.max()]), multimask_output=False
+            )
+            box.append(iou(m[0], gt))
+        for k in np.flatnonzero(c.kinds == 2):
+            parent = int(c.parents[k])
+            own = c.own_region(int(k))
+            if parent < 0 or own.sum() < MIN_AREA:
+                continue
+            x, y = interior_point(own)
+            masks, _, _ = predictor.predict(np.array([[x, y]]), np.array([1]))
+            part = [iou(m, c.masks[k]) >= 0.7 for m in masks]
+            whole = [iou(m, c.masks[parent]) >= 0.7 for m in masks]
+            pw_cases += 1
+            pw_hits += any(part[a] and whole[b] for a in range(3) for b in range(3) if a != b)
+    image, coins = coins_ground_truth()
+    predictor.set_image(image)
+    coin_ious = []
+    for gt in coins:
+        x, y = interior_point(gt)
+        masks, scores, _ = predictor.predict(np.array([[x, y]]), np.array([1]))
+        coin_ious.append(iou(masks[int(np.argmax(scores))], gt))
+    generator = SamAutomaticMaskGenerator(sam)
+    found, total = 0, 0
+    for i in range(amg_composites):
+        c = eval_composite(i)
+        generated = [r["segmentation"] for r in generator.generate(c.image)]
+        for k in _object_ids(c, 1000):
+            total += 1
+            found += any(iou(g, c.masks[k]) > 0.5 for g in generated)
+    per_photo = [len(generator.generate(p)) for p in load_photos(EVAL_PHOTOS)]
+    sam.train(was_training)
+    return {
+        "objects": len(click),
+        "click_miou": float(np.mean(click)),
+        "box_miou": float(np.mean(box)),
+        "clicks_miou": np.mean(series, 0).round(4).tolist(),
+        "part_whole": pw_hits / pw_cases if pw_cases else float("nan"),
+        "part_whole_cases": pw_cases,
+        "coins": len(coins),
+        "coins_miou": float(np.mean(coin_ious)),
+        "amg_objects": total,
+        "amg_recall": found / total if total else float("nan"),
+        "amg_masks_on_photos": per_photo,
+        "amg_min_masks_on_photos": int(min(per_photo)),
+    }

@@ -75,6 +75,24 @@ class MiniSamConfig:
     decoder_heads: int = 4
     iou_head_hidden_dim: int = 128
 
+    @classmethod
+    def tiny(cls, img_size: int = 64) -> MiniSamConfig:
+        """A very small mini-SAM for tests and smoke runs (seconds, not minutes)."""
+        return cls(
+            img_size=img_size,
+            patch_size=16,
+            embed_dim=32,
+            depth=2,
+            num_heads=2,
+            window_size=4,
+            global_attn_indexes=(1,),
+            prompt_dim=32,
+            decoder_depth=1,
+            decoder_mlp_dim=64,
+            decoder_heads=2,
+            iou_head_hidden_dim=32,
+        )
+
     def to_dict(self) -> dict:
         """The config as plain JSON-friendly values (tuples become lists)."""
         d = asdict(self)

@@ -1,0 +1,319 @@
+"""The mini-SAM training recipe, callable from Python: ``train(TrainConfig(...))``.
+
+``python -m seglab.sam.train_mini`` is its command line. The shipped
+``seglab/sam/weights/mini_sam.pt`` was made with it (the command is in the model card).
+
+Data, per step of ``batch_size`` scenes:
+
+- photo composites (:mod:`seglab.sam.composites`) drawn from a bank rendered once
+  (:func:`seglab.sam.bank.build_bank`, outside the repository), flipped at random - objects of
+  real photo material at every scale, with parts inside objects and objects on containers;
+- a share ``synthetic_share`` of seglab's synthetic scenes (:func:`seglab.data.make_scene`),
+  drawn fresh from the step's seed, so that the flat shapes of the course's first lessons stay
+  well served.
+
+Each image is encoded once; all prompts of the step are decoded in one batched call, over a first
+prompt and ``corrections`` corrective rounds (:func:`seglab.sam.interactive.batch_loss`). AdamW,
+linear warm-up then cosine decay (over the steps, or over the clock when ``time_limit_min`` would
+stop the run first), gradient clipping. Checkpoints go to ``out``: ``mini_sam.pt`` (the shippable
+float16 file) and ``train_state.pt`` (float32 weights, optimiser state, step and elapsed time, for
+``resume``), both written atomically; ``log.jsonl`` holds one line per evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from segment_anything.modeling import Sam
+from tqdm.auto import tqdm
+
+from seglab.data import interior_point, make_scene
+from seglab.sam.bank import Bank, build_bank, eval_composite
+from seglab.sam.composites import Composite
+from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
+from seglab.sam.interactive import (
+    batch_loss,
+    decode,
+    mask_iou,
+    prepare_images,
+    upscale,
+)
+from seglab.sam.mini import MiniSamConfig, atomic_torch_save, build_mini_sam, save_mini_checkpoint
+
+#: Seed tag of training scenes: rng([TRAIN_TAG, seed, step(, i)]). Held-out scenes use
+#: ``evaluate_mini.HELDOUT_TAG``; the two families never share a scene.
+TRAIN_TAG = 0x7261696E
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on. The defaults are the shipped run's.
+
+    Attributes:
+      steps: optimiser steps in total.
+      batch_size: scenes per step.
+      lr, weight_decay, warmup, clip: AdamW's peak learning rate and weight decay, linear
+        warm-up steps, gradient-norm clipping.
+      objects_per_image: at most this many prompted entities per scene.
+      corrections: corrective-point rounds after the first prompt.
+      box_share: chance that an entity's first prompt is a box instead of a point.
+      synthetic_share: share of the batch drawn from ``make_scene`` instead of the bank.
+      nonsquare: share of synthetic scenes (and bank composites) that are not square.
+      bank_size: composites in the bank; ``bank_dir``: where it is cached.
+      tiny: build ``MiniSamConfig.tiny()`` instead of the shipped sizes (tests, smoke runs).
+      image_size: the model's input side.
+      out: folder for checkpoints and the log. ``resume``: continue from ``out/train_state.pt``.
+      seed: seeds the model, the bank and every step's draws.
+      eval_every, eval_scenes, save_every: evaluation and checkpoint cadence.
+      time_limit_min: stop (and save) after this many minutes; the cosine follows the clock
+        when it is further along than the steps. 0: no limit.
+      stop_after: stop (and save) after this many steps in this sitting. 0: no limit.
+      threads: torch CPU threads.
+    """
+
+    steps: int = 9000
+    batch_size: int = 8
+    lr: float = 8e-4
+    weight_decay: float = 0.05
+    warmup: int = 200
+    clip: float = 1.0
+    objects_per_image: int = 6
+    corrections: int = 3
+    box_share: float = 0.4
+    synthetic_share: float = 0.25
+    nonsquare: float = 0.25
+    bank_size: int = 8000
+    bank_dir: str = "runs/composite_bank"
+    tiny: bool = False
+    image_size: int = 256
+    out: str = "runs/mini"
+    resume: bool = False
+    seed: int = 0
+    eval_every: int = 250
+    eval_scenes: int = 16
+    save_every: int = 100
+    time_limit_min: float = 0.0
+    stop_after: int = 0
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "eval_every", "save_every", "image_size", "threads"):
+            if getattr(self, name) <= 0:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}"
+                )
+        if self.seed < 0:
+            raise ValueError(f"--seed must be >= 0, got {self.seed}")
+        if self.image_size % 16:
+            raise ValueError(f"--image-size must be a multiple of 16, got {self.image_size}")
+        for name in ("box_share", "synthetic_share", "nonsquare"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1]")
+
+
+def as_composite(scene: Any) -> Composite:
+    """A synthetic :class:`seglab.data.Scene` as a composite of parentless objects."""
+    k = len(scene.masks)
+    return Composite(scene.image, scene.masks, np.full(k, -1, np.int64), np.ones(k, np.int64))
+
+
+def draw_batch(
+    config: TrainConfig, step: int, bank: Bank | None, rng: np.random.Generator
+) -> list[Composite]:
+    """The ``batch_size`` scenes of one step: bank composites (flipped at random) and fresh
+    synthetic scenes, all with longest side ``image_size``."""
+    out = []
+    s = config.image_size
+    for i in range(config.batch_size):
+        if bank is None or rng.random() < config.synthetic_share:
+            size = (s, s)
+            if rng.random() < config.nonsquare:
+                short = int(rng.integers(s * 5 // 8, s))
+                size = (short, s) if rng.random() < 0.5 else (s, short)
+            scene = make_scene(np.random.default_rng([TRAIN_TAG, config.seed, step, i]), size)
+            out.append(as_composite(scene))
+            continue
+        c = bank.get(int(rng.integers(len(bank))))
+        if rng.random() < 0.5:
+            c = Composite(
+                np.ascontiguousarray(c.image[:, ::-1]),
+                np.ascontiguousarray(c.masks[:, :, ::-1]),
+                c.parents,
+                c.kinds,
+            )
+        out.append(c)
+    return out
+
+
+@torch.no_grad()
+def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str, float]:
+    """mIoU of one interior click (top-scored of 3 masks) and one box, on held-out synthetic
+    scenes (``point_miou``, ``box_miou``) and on evaluation-photo composites (``photo_point_miou``,
+    ``photo_box_miou``, objects only). Same frames and post-processing as ``SamPredictor``."""
+    was_training = sam.training
+    sam.eval()
+    res: dict[str, list[float]] = {}
+    for family in ("", "photo_"):
+        for i in range(n_scenes):
+            if family:
+                c = eval_composite(i, image_size)
+                keep = (c.kinds == 1) & (c.masks.reshape(len(c.masks), -1).sum(1) >= MIN_AREA)
+            else:
+                c = as_composite(heldout_scene(i, image_size))
+                keep = c.masks.reshape(len(c.masks), -1).sum(1) >= MIN_AREA
+            masks = c.masks[keep]
+            if not len(masks):
+                continue
+            x, sizes = prepare_images(sam, [c.image])
+            emb = sam.image_encoder(x)
+            gt = torch.from_numpy(masks).float()
+            pts = np.array([interior_point(m) for m in masks], np.float32)[:, None]
+            pos = torch.ones(len(masks), 1, dtype=torch.int64)
+            low, iou = decode(sam, emb, (torch.from_numpy(pts), pos), None, None, True)
+            top = iou.argmax(1)
+            ious = mask_iou(upscale(sam, low, sizes[0]), gt)[torch.arange(len(masks)), top]
+            res.setdefault(family + "point_miou", []).extend(ious.tolist())
+            boxes = []
+            for m in masks:
+                ys, xs = np.nonzero(m)
+                boxes.append([xs.min(), ys.min(), xs.max(), ys.max()])
+            low, _ = decode(sam, emb, None, torch.tensor(boxes, dtype=torch.float32), None, False)
+            res.setdefault(family + "box_miou", []).extend(
+                mask_iou(upscale(sam, low, sizes[0]), gt)[:, 0].tolist()
+            )
+    sam.train(was_training)
+    return {k: float(np.mean(v)) for k, v in res.items()}
+
+
+def lr_at(step: int, steps: int, lr: float, warmup: int, time_frac: float = 0.0) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to 5 % of ``lr``.
+
+    ``time_frac`` (elapsed / time limit) lets a time-limited run finish its decay on time: the
+    cosine follows whichever is further along, the steps or the clock.
+    """
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    t = max((step - warmup) / max(steps - warmup, 1), time_frac)
+    return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+
+
+def train(config: TrainConfig) -> dict[str, Any]:
+    """Run the recipe of the module docstring with ``config``; returns a summary dict."""
+    c = config
+    torch.set_num_threads(c.threads)
+    torch.manual_seed(c.seed)
+    out = Path(c.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model_config = MiniSamConfig.tiny(c.image_size) if c.tiny else MiniSamConfig(c.image_size)
+    sam = build_mini_sam(model_config)
+    opt = torch.optim.AdamW(sam.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+    start, elapsed = 0, 0.0
+    state_path = out / "train_state.pt"
+    if c.resume:
+        if not state_path.exists():
+            raise ValueError(
+                f"--resume was given but {state_path} does not exist. Train without --resume "
+                "first, or point --out at a previous run."
+            )
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        if state["config"] != model_config.to_dict():
+            raise ValueError(
+                f"--resume: {state_path} holds a model with config {state['config']}, but this "
+                f"run builds {model_config.to_dict()}. Use the same --image-size/--tiny."
+            )
+        sam.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start, elapsed = int(state["step"]), float(state["elapsed_s"])
+    bank = None
+    if c.synthetic_share < 1:
+        folder = Path(c.bank_dir) / f"side{c.image_size}_seed{c.seed}_n{c.bank_size}"
+        bank = build_bank(folder, c.bank_size, c.seed, c.image_size, c.nonsquare)
+    sam.train()
+    n_params = sum(p.numel() for p in sam.parameters())
+    recipe = {k: v for k, v in asdict(c).items() if k not in ("out", "resume", "bank_dir")}
+
+    def save(step: int, metrics: dict[str, float]) -> None:
+        meta = {
+            "step": step,
+            "train_seconds": round(elapsed, 1),
+            "params": n_params,
+            "recipe": recipe,
+            **{k: round(v, 4) for k, v in metrics.items()},
+        }
+        save_mini_checkpoint(sam, out / "mini_sam.pt", model_config, meta=meta)
+        state = {
+            "config": model_config.to_dict(),
+            "model": sam.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "elapsed_s": elapsed,
+        }
+        atomic_torch_save(state, state_path)
+
+    t0 = time.perf_counter() - elapsed
+    step, last_loss = start, float("nan")
+    losses: list[float] = []
+    metrics: dict[str, float] = {}
+    bar = tqdm(total=c.steps, initial=start, desc="mini-SAM", mininterval=5, smoothing=0.05)
+    stop = c.steps if not c.stop_after else min(c.steps, start + c.stop_after)
+    limit_s = 60 * c.time_limit_min
+    with (out / "log.jsonl").open("a") as log:
+        while step < stop:
+            if limit_s and (time.perf_counter() - t0) >= limit_s:
+                tqdm.write(f"time limit of {c.time_limit_min} min reached at step {step}")
+                break
+            time_frac = (time.perf_counter() - t0) / limit_s if limit_s else 0.0
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, c.steps, c.lr, c.warmup, time_frac)
+            rng = np.random.default_rng([TRAIN_TAG, c.seed, step])
+            scenes = draw_batch(c, step, bank, rng)
+            x, sizes = prepare_images(sam, [sc.image for sc in scenes])
+            emb = sam.image_encoder(x)  # (B, C, g, g)
+            total, terms, stats = batch_loss(
+                sam,
+                emb,
+                scenes,
+                sizes,
+                rng,
+                c.objects_per_image,
+                c.corrections,
+                MIN_AREA,
+                c.box_share,
+            )
+            loss = total / max(terms, 1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(sam.parameters(), c.clip)
+            opt.step()
+            step += 1
+            last_loss = loss.item()
+            losses.append(last_loss)
+            elapsed = time.perf_counter() - t0
+            bar.update(1)
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+            if step % c.eval_every == 0 or step == c.steps:
+                metrics = quick_eval(sam, c.eval_scenes, c.image_size)
+                record = {
+                    "step": step,
+                    "elapsed_s": round(elapsed, 1),
+                    "loss": round(float(np.mean(losses[-c.eval_every :])), 4),
+                    **{k: round(float(np.mean(v)), 4) for k, v in stats.items()},
+                    **{k: round(v, 4) for k, v in metrics.items()},
+                }
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                tqdm.write(json.dumps(record))
+                save(step, metrics)
+            elif step % c.save_every == 0:
+                save(step, metrics)
+    bar.close()
+    save(step, metrics)
+    return {"step": step, "loss": last_loss, "elapsed_s": elapsed, **metrics}
