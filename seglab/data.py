@@ -261,11 +261,19 @@ def make_scene(
     classes = np.array(kinds, dtype=np.int64)[visible]
     lut = np.array([0, *kinds], dtype=np.int64)  # owner -1 (background) -> class 0
     labels = lut[owner + 1]
-    boxes = np.zeros((len(visible), 4), np.int64)
-    for j, m in enumerate(masks):
-        rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
-        boxes[j] = (cols[0], rows[0], cols[-1], rows[-1])
+    boxes = np.array([mask_box(m) for m in masks], np.int64).reshape(-1, 4)
     return Scene(image=image, masks=masks, labels=labels, boxes=boxes, classes=classes)
+
+
+def mask_box(mask: np.ndarray) -> np.ndarray:
+    """The tight box ``(x0, y0, x1, y1)`` of a non-empty (H, W) bool mask, max pixel included.
+
+    Returns (4,) int64, the box prompt format of SAM (XYXY, pixels).
+    """
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not len(rows):
+        raise ValueError("mask_box needs a non-empty mask; this one has no pixel set.")
+    return np.array([cols[0], rows[0], cols[-1], rows[-1]], np.int64)
 
 
 def erode(mask: np.ndarray, iterations: int = 1) -> np.ndarray:

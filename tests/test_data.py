@@ -164,3 +164,13 @@ def test_dataset_semantic_and_instance_targets():
 def test_dataset_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SyntheticScenes(**kwargs)
+
+
+def test_mask_box_is_xyxy_with_the_last_pixel_included():
+    from seglab.data import mask_box
+
+    m = np.zeros((6, 8), bool)
+    m[1:4, 2:7] = True  # rows 1-3, cols 2-6
+    assert mask_box(m).tolist() == [2, 1, 6, 3]
+    with pytest.raises(ValueError, match="non-empty"):
+        mask_box(np.zeros((3, 3), bool))

@@ -281,7 +281,7 @@ def silhouette(
     if kind == "polygon":
         n = int(rng.integers(3, 9))
         angles = np.sort(rng.uniform(0, 2 * np.pi, n))
-        radii = rng.uniform(0.55, 1.0, n) * (rng.random() < 0.7 or 1.0)
+        radii = rng.uniform(0.55, 1.0, n)
         pts = [
             (w / 2 * (1 + r * np.cos(a)), h / 2 * (1 + r * np.sin(a)))
             for a, r in zip(angles, radii, strict=True)
@@ -445,8 +445,6 @@ def make_composite(
         masks.append(m)
         parents.append(keep[p] if p >= 0 else -1)
         kinds.append(kind)
-    if not masks:
-        masks, parents, kinds = [np.zeros((h, w), bool)][:0], [], []
     return Composite(
         image=image,
         masks=np.array(masks, bool).reshape(len(masks), h, w),

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from segment_anything.modeling import Sam
 
-from seglab.data import Scene, interior_point, make_scene
+from seglab.data import Scene, interior_point, make_scene, mask_box
 
 #: Seed tag of held-out scenes: scene i is drawn from rng([HELDOUT_TAG, i]).
 HELDOUT_TAG = 0x68656C64
@@ -234,10 +234,7 @@ def evaluate_photos(
             ious, _ = click_series(predictor, gt, clicks)
             click.append(ious[0])
             series.append(ious)
-            ys, xs = np.nonzero(gt)
-            m, _, _ = predictor.predict(
-                box=np.array([xs.min(), ys.min(), xs.max(), ys.max()]), multimask_output=False
-            )
+            m, _, _ = predictor.predict(box=mask_box(gt), multimask_output=False)
             box.append(iou(m[0], gt))
         for k in np.flatnonzero(c.kinds == 2):
             parent = int(c.parents[k])

@@ -35,7 +35,7 @@ from segment_anything.modeling import Sam
 from segment_anything.utils.transforms import ResizeLongestSide
 from torchvision.ops import sigmoid_focal_loss
 
-from seglab.data import erode, interior_point
+from seglab.data import erode, interior_point, mask_box
 
 FOCAL_WEIGHT, DICE_WEIGHT = 20.0, 1.0
 
@@ -258,11 +258,6 @@ class Entities(Protocol):
     def own_region(self, k: int) -> np.ndarray: ...
 
 
-def _box_of(mask: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(mask)
-    return np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
-
-
 def match_targets(losses: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """Assign each valid target to its own output with the least total loss.
 
@@ -347,7 +342,7 @@ def batch_loss(
                 tvalid[j, t] = True
             valid[j, :h, :w] = 1
             if is_box:
-                prompts.append(jitter_box(_box_of(scene.masks[targets[0]]), rng, h, w))
+                prompts.append(jitter_box(mask_box(scene.masks[targets[0]]), rng, h, w))
             else:
                 core = bool(rng.random() < 0.5)
                 prompts.append(sample_positive_point(scene.own_region(targets[0]), rng, core))

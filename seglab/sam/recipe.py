@@ -34,7 +34,7 @@ import torch
 from segment_anything.modeling import Sam
 from tqdm.auto import tqdm
 
-from seglab.data import interior_point, make_scene
+from seglab.data import interior_point, make_scene, mask_box
 from seglab.sam.bank import Bank, build_bank, eval_composite
 from seglab.sam.composites import Composite
 from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
@@ -180,11 +180,8 @@ def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str,
             top = iou.argmax(1)
             ious = mask_iou(upscale(sam, low, sizes[0]), gt)[torch.arange(len(masks)), top]
             res.setdefault(family + "point_miou", []).extend(ious.tolist())
-            boxes = []
-            for m in masks:
-                ys, xs = np.nonzero(m)
-                boxes.append([xs.min(), ys.min(), xs.max(), ys.max()])
-            low, _ = decode(sam, emb, None, torch.tensor(boxes, dtype=torch.float32), None, False)
+            boxes = torch.from_numpy(np.array([mask_box(m) for m in masks], np.float32))
+            low, _ = decode(sam, emb, None, boxes, None, False)
             res.setdefault(family + "box_miou", []).extend(
                 mask_iou(upscale(sam, low, sizes[0]), gt)[:, 0].tolist()
             )
