@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from seglab.sam.bank import build_bank, eval_composite
-from seglab.sam.composites import EVAL_PHOTOS, TRAIN_PHOTOS, load_photos, make_composite
+from seglab.sam.composites import (
+    EVAL_PHOTOS,
+    MIN_CONNECTED,
+    TRAIN_PHOTOS,
+    _Canvas,
+    load_photos,
+    make_composite,
+)
 
 
 def test_training_and_evaluation_photos_are_disjoint():
@@ -36,3 +44,30 @@ def test_bank_round_trips_composites(tmp_path, monkeypatch):
     assert max(c.image.shape[:2]) == 64
     e = eval_composite(0, 64)
     assert e.masks.dtype == bool
+
+
+def test_canvas_refuses_to_hide_or_split_an_object():
+    cv = _Canvas(np.zeros((40, 40, 3), np.uint8))
+    square = np.zeros((40, 40), bool)
+    square[10:30, 10:30] = True  # 400 px
+    cv.add_entity(cv.paint(square, np.full((40, 40, 3), 200.0), 0), -1, 1)
+    corner = np.zeros((40, 40), bool)
+    corner[10:14, 10:30] = True  # covers 80 px: 80 % stays visible
+    assert cv.keeps_visible(corner, -1)
+    half = np.zeros((40, 40), bool)
+    half[10:22, 10:30] = True  # covers 240 px: 40 % would stay
+    assert not cv.keeps_visible(half, -1)
+    bar = np.zeros((40, 40), bool)
+    bar[19:22, 0:40] = True  # covers 60 px but cuts the square in two halves
+    assert not cv.keeps_visible(bar, -1)
+    assert cv.keeps_visible(half, 0)  # a child of the square only adds to it
+
+
+def test_every_target_is_one_clearly_visible_piece():
+    for i in range(6):
+        c = eval_composite(i)
+        for k in np.flatnonzero(c.kinds < 2):
+            labels, n = ndi.label(c.masks[k])
+            if n > 1:
+                sizes = np.bincount(labels.ravel())[1:]
+                assert sizes.max() >= MIN_CONNECTED * c.masks[k].sum(), (i, k)

@@ -73,6 +73,18 @@ EVAL_PHOTOS: tuple[str, ...] = (
 )
 
 KINDS = ("container", "object", "part")
+
+#: Bumped whenever :func:`make_composite` draws differently; cached banks are keyed by it.
+COMPOSITES_VERSION = 3
+
+#: An object or container may be covered by later ones only while this share of the pixels it
+#: was painted with stays visible, and ...
+MIN_VISIBLE = 0.7
+#: ... while its largest connected piece holds this share of them: every target is one clearly
+#: visible thing, never a scatter of fragments that no click could ask for.
+MIN_CONNECTED = 0.9
+#: Placements tried for an entity before it is left out.
+PLACEMENT_TRIES = 4
 SHAPES = ("blob", "polygon", "ellipse", "glyph", "photo_region")
 _GLYPHS = "ABCDEFGHKMNPRSTUVWXYZabdeghkmnpqrsuwxyz0123456789&#%@$?★♥♦♣♠●▲■✚✿☂☎"
 
@@ -308,6 +320,31 @@ class _Canvas:
         self.atoms = np.zeros(image.shape[:2], np.int32)  # 0 = background
         self.n_atoms = 0
         self.entities: list[tuple[set[int], int, int]] = []  # (atoms, parent, kind)
+        self.painted: list[int] = []  # pixels each entity had when it was painted
+
+    def keeps_visible(self, m: np.ndarray, parent: int) -> bool:
+        """Would painting a child of ``parent`` (-1: none) over ``m`` leave every other container
+        and object clearly visible (its ancestors grow by it, they lose nothing): at least
+        :data:`MIN_VISIBLE` of the pixels it was painted with, in one piece (its largest
+        connected part holds :data:`MIN_CONNECTED` of them)?"""
+        ancestors = set()
+        while parent >= 0:
+            ancestors.add(parent)
+            parent = self.entities[parent][1]
+        for k, (atoms, _, kind) in enumerate(self.entities):
+            if kind == 2 or k in ancestors:
+                continue
+            own = np.isin(self.atoms, list(atoms))
+            if not (own & m).any():
+                continue
+            left = own & ~m
+            n = int(left.sum())
+            if n < MIN_VISIBLE * self.painted[k]:
+                return False
+            labels, count = ndi.label(left)
+            if count > 1 and np.bincount(labels.ravel())[1:].max() < MIN_CONNECTED * n:
+                return False
+        return True
 
     def paint(self, mask: np.ndarray, fill: np.ndarray, soft: float) -> int:
         """Paint ``fill`` (H, W, 3) where ``mask`` (H, W) bool is, edges softened; new atom id."""
@@ -321,6 +358,7 @@ class _Canvas:
 
     def add_entity(self, atom: int, parent: int, kind: int) -> int:
         self.entities.append(({atom}, parent, kind))
+        self.painted.append(int((self.atoms == atom).sum()))
         p = parent
         while p >= 0:  # an entity's atoms belong to all its ancestors too
             self.entities[p][0].add(atom)
@@ -338,6 +376,14 @@ def _place(rng: np.random.Generator, h: int, w: int, oh: int, ow: int, inside: n
     return int(rng.integers(-oh // 4, h - oh * 3 // 4 + 1)), int(
         rng.integers(-ow // 4, w - ow * 3 // 4 + 1)
     )
+
+
+def _largest_piece(m: np.ndarray) -> np.ndarray:
+    """The largest 4-connected piece of mask ``m`` (``m`` itself when it is one piece)."""
+    labels, n = ndi.label(m)
+    if n <= 1:
+        return m
+    return labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
 
 
 def _stamp(shape: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:
@@ -390,11 +436,17 @@ def make_composite(
         return max(8, int(s * ar)), max(8, int(s / ar))
 
     def add(parent: int, kind: int, oh: int, ow: int, inside: np.ndarray | None) -> int:
-        y0, x0 = _place(rng, h, w, oh, ow, inside)
-        m = _stamp(silhouette(rng, oh, ow, photos), y0, x0, h, w)
-        if inside is not None:
-            m &= inside
-        if m.sum() < min_area:
+        shape = silhouette(rng, oh, ow, photos)
+        for _ in range(PLACEMENT_TRIES):
+            y0, x0 = _place(rng, h, w, oh, ow, inside)
+            m = _stamp(shape, y0, x0, h, w)
+            if inside is not None:
+                m &= inside
+            m = _largest_piece(m)  # one thing per entity: a click on it has one answer
+            # a part may cover its own object; anything else must leave every object visible
+            if m.sum() >= min_area and (kind == 2 or cv.keeps_visible(m, parent)):
+                break
+        else:
             return -1
         atom = cv.paint(m, texture(rng, h, w, photos), soft())
         return cv.add_entity(atom, parent, kind)

@@ -161,11 +161,13 @@ def _object_ids(c: Any, min_area: int = MIN_AREA) -> list[int]:
 
 
 def click_series(
-    predictor: Any, gt: np.ndarray, clicks: int = 5
+    predictor: Any, gt: np.ndarray, clicks: int = 5, first: np.ndarray | None = None
 ) -> tuple[list[float], list[tuple[float, float, int]]]:
     """IoU after each of ``clicks`` clicks, made as a careful user makes them.
 
-    Click 1 at :func:`seglab.data.interior_point` of ``gt`` (the top-scored of 3 masks); each
+    Click 1 at :func:`seglab.data.interior_point` of ``first`` (default ``gt``; pass an object's
+    own region so that the first click lands on the object, not on one of its parts), the
+    top-scored of 3 masks; each
     further click at the most interior pixel of the largest error region
     (:func:`seglab.sam.interactive.largest_error_click`: 1 in a missed region, 0 in a false
     positive), all clicks so far passed with the previous low-res logits as ``mask_input`` and
@@ -176,7 +178,7 @@ def click_series(
     from seglab.metrics import iou
     from seglab.sam.interactive import largest_error_click
 
-    x, y = interior_point(gt)
+    x, y = interior_point(gt if first is None else first)
     pts, labels = [(float(x), float(y))], [1]
     masks, scores, low = predictor.predict(np.array(pts), np.array(labels), multimask_output=True)
     top = int(np.argmax(scores))
@@ -204,7 +206,9 @@ def evaluate_photos(
     course's evaluation photos), for every object (not container, not part) of at least
     ``MIN_AREA`` visible pixels:
 
-    - ``click_miou``: one click at the object's most interior pixel, top-scored of 3 masks;
+    - ``click_miou``: one click at the most interior pixel of the object's own region (its
+      pixels that are on none of its parts: a user who wants the object clicks on the object),
+      top-scored of 3 masks;
     - ``box_miou``: its tight box, ``multimask_output=False``;
     - ``clicks_miou``: mean IoU after 1..``clicks`` clicks (:func:`click_series`);
     - ``part_whole``: for every part (inside an object), one click at the most interior pixel of
@@ -231,7 +235,7 @@ def evaluate_photos(
         predictor.set_image(c.image)
         for k in _object_ids(c):
             gt = c.masks[k]
-            ious, _ = click_series(predictor, gt, clicks)
+            ious, _ = click_series(predictor, gt, clicks, c.own_region(k))
             click.append(ious[0])
             series.append(ious)
             m, _, _ = predictor.predict(box=mask_box(gt), multimask_output=False)

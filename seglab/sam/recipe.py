@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from seglab.data import interior_point, make_scene, mask_box
 from seglab.sam.bank import Bank, build_bank, eval_composite
-from seglab.sam.composites import Composite
+from seglab.sam.composites import COMPOSITES_VERSION, Composite
 from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
 from seglab.sam.interactive import (
     batch_loss,
@@ -69,6 +69,9 @@ class TrainConfig:
       bank_size: composites in the bank; ``bank_dir``: where it is cached.
       tiny: build ``MiniSamConfig.tiny()`` instead of the shipped sizes (tests, smoke runs).
       image_size: the model's input side.
+      encoder_width, encoder_depth: the ViT encoder's width (a multiple of 32; one head per 32
+        channels) and number of blocks (windowed, with global attention in the middle one and
+        the last). The decoder keeps ``MiniSamConfig``'s sizes.
       out: folder for checkpoints and the log. ``resume``: continue from ``out/train_state.pt``.
       seed: seeds the model, the bank and every step's draws.
       eval_every, eval_scenes, save_every: evaluation and checkpoint cadence.
@@ -84,7 +87,7 @@ class TrainConfig:
     weight_decay: float = 0.05
     warmup: int = 200
     clip: float = 1.0
-    objects_per_image: int = 6
+    objects_per_image: int = 5
     corrections: int = 3
     box_share: float = 0.4
     synthetic_share: float = 0.25
@@ -93,6 +96,8 @@ class TrainConfig:
     bank_dir: str = "runs/composite_bank"
     tiny: bool = False
     image_size: int = 256
+    encoder_width: int = 160
+    encoder_depth: int = 8
     out: str = "runs/mini"
     resume: bool = False
     seed: int = 0
@@ -104,7 +109,16 @@ class TrainConfig:
     threads: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "eval_every", "save_every", "image_size", "threads"):
+        for name in (
+            "steps",
+            "batch_size",
+            "eval_every",
+            "save_every",
+            "image_size",
+            "threads",
+            "encoder_width",
+            "encoder_depth",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}"
@@ -113,6 +127,22 @@ class TrainConfig:
             raise ValueError(f"--seed must be >= 0, got {self.seed}")
         if self.image_size % 16:
             raise ValueError(f"--image-size must be a multiple of 16, got {self.image_size}")
+        if self.encoder_width % 32:
+            raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
+
+    def model_config(self) -> MiniSamConfig:
+        """The model this run trains: ``MiniSamConfig.tiny`` for ``tiny``, else the encoder
+        sizes above on ``MiniSamConfig``'s decoder."""
+        if self.tiny:
+            return MiniSamConfig.tiny(self.image_size)
+        d = self.encoder_depth
+        return MiniSamConfig(
+            img_size=self.image_size,
+            embed_dim=self.encoder_width,
+            depth=d,
+            num_heads=self.encoder_width // 32,
+            global_attn_indexes=tuple(sorted({max(d // 2 - 1, 0), d - 1})),
+        )
         for name in ("box_share", "synthetic_share", "nonsquare"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1]")
@@ -154,7 +184,8 @@ def draw_batch(
 
 @torch.no_grad()
 def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str, float]:
-    """mIoU of one interior click (top-scored of 3 masks) and one box, on held-out synthetic
+    """mIoU of one click at the most interior pixel of an object's own region (not on one of
+    its parts; top-scored of 3 masks) and of one box, on held-out synthetic
     scenes (``point_miou``, ``box_miou``) and on evaluation-photo composites (``photo_point_miou``,
     ``photo_box_miou``, objects only). Same frames and post-processing as ``SamPredictor``."""
     was_training = sam.training
@@ -174,7 +205,8 @@ def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str,
             x, sizes = prepare_images(sam, [c.image])
             emb = sam.image_encoder(x)
             gt = torch.from_numpy(masks).float()
-            pts = np.array([interior_point(m) for m in masks], np.float32)[:, None]
+            clicks = [interior_point(c.own_region(int(k))) for k in np.flatnonzero(keep)]
+            pts = np.array(clicks, np.float32)[:, None]
             pos = torch.ones(len(masks), 1, dtype=torch.int64)
             low, iou = decode(sam, emb, (torch.from_numpy(pts), pos), None, None, True)
             top = iou.argmax(1)
@@ -208,7 +240,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     torch.manual_seed(c.seed)
     out = Path(c.out)
     out.mkdir(parents=True, exist_ok=True)
-    model_config = MiniSamConfig.tiny(c.image_size) if c.tiny else MiniSamConfig(c.image_size)
+    model_config = c.model_config()
     sam = build_mini_sam(model_config)
     opt = torch.optim.AdamW(sam.parameters(), lr=c.lr, weight_decay=c.weight_decay)
     start, elapsed = 0, 0.0
@@ -223,14 +255,17 @@ def train(config: TrainConfig) -> dict[str, Any]:
         if state["config"] != model_config.to_dict():
             raise ValueError(
                 f"--resume: {state_path} holds a model with config {state['config']}, but this "
-                f"run builds {model_config.to_dict()}. Use the same --image-size/--tiny."
+                f"run builds {model_config.to_dict()}. Use the same --image-size, "
+                "--encoder-width, --encoder-depth and --tiny."
             )
         sam.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start, elapsed = int(state["step"]), float(state["elapsed_s"])
     bank = None
     if c.synthetic_share < 1:
-        folder = Path(c.bank_dir) / f"side{c.image_size}_seed{c.seed}_n{c.bank_size}"
+        folder = Path(c.bank_dir) / (
+            f"v{COMPOSITES_VERSION}_side{c.image_size}_seed{c.seed}_n{c.bank_size}"
+        )
         bank = build_bank(folder, c.bank_size, c.seed, c.image_size, c.nonsquare)
     sam.train()
     n_params = sum(p.numel() for p in sam.parameters())

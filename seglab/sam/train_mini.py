@@ -47,6 +47,8 @@ _HELP = {
     "bank_dir": "where the composite bank is cached (outside git)",
     "tiny": "a tiny model, for tests and smoke runs",
     "image_size": "model input side in pixels",
+    "encoder_width": "ViT encoder width (multiple of 32)",
+    "encoder_depth": "ViT encoder blocks",
     "out": "folder for checkpoints and log",
     "resume": "continue from OUT/train_state.pt",
     "time_limit_min": "stop and save after this many minutes (0: none)",
