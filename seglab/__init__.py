@@ -8,7 +8,7 @@ metrics module and ``seglab.show_mask`` only matplotlib.
 Modules, one job each:
 
 - ``seglab.device``   pick a device, describe the environment, seed everything
-- ``seglab.images``   turn what you pass into an HxWx3 uint8 image; sample photos
+- ``seglab.images``   turn what you pass into an HxWx3 uint8 image; open image files; sample photos
 - ``seglab.prompts``  validate SAM points, labels and boxes against an image size
 - ``seglab.viz``      show masks, points and boxes; overlays
 - ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "seed_everything": "seglab.device",
     "as_rgb_uint8": "seglab.images",
     "load_sample": "seglab.images",
+    "load_image": "seglab.images",
     "list_samples": "seglab.images",
     "show_mask": "seglab.viz",
     "show_points": "seglab.viz",

@@ -8,6 +8,7 @@ notebook, a CxHxW torch tensor — and a silent wrong guess (a black image, swap
 an afternoon. :func:`as_rgb_uint8` converts what it can convert without guessing and refuses
 the rest with a message that says what it saw and what to do.
 
+:func:`load_image` opens an image file (your own photo) into that format.
 :func:`load_sample` returns real photos that ship inside scikit-image's wheel, so the course
 works offline; :func:`list_samples` names them.
 
@@ -53,7 +54,10 @@ numpy/PIL convention). When only one end is 1, 3 or 4, that end is the channel a
 from __future__ import annotations
 
 import difflib
-from typing import Any
+import io
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -360,3 +364,79 @@ def load_sample(name: str) -> np.ndarray:
 
     loader, _ = _SAMPLES[name]
     return as_rgb_uint8(getattr(data, loader)())
+
+
+def load_image(source: str | os.PathLike[str] | bytes | BinaryIO) -> np.ndarray:
+    """Open any image file PIL reads (PNG, JPEG, GIF, TIFF, BMP, WebP, ...) as HxWx3 uint8 RGB.
+
+    This is how you bring your own photo into the course: ``load_image("my_photo.jpg")``. In
+    Colab, upload a file first (``from google.colab import files; up = files.upload()``) and pass
+    its bytes: ``load_image(next(iter(up.values())))``.
+
+    - Phone photos are turned upright from their EXIF orientation tag, as a photo viewer shows
+      them.
+    - 16-bit files (``I;16`` PNG/TIFF) are scaled to 8 bits by ``round(v / 257)`` (65535 -> 255).
+    - Animated GIFs and multi-page TIFFs give their first frame.
+    - Everything else follows :func:`as_rgb_uint8` (gray copied to 3 channels, alpha dropped,
+      palette images converted by PIL).
+
+    Arguments:
+      source (str | os.PathLike | bytes | binary file object): a path, the file's bytes, or an
+        open binary file.
+
+    Returns:
+      np.ndarray: shape (H, W, 3), dtype uint8, values in [0, 255], RGB, ``image[y, x]``.
+
+    Raises:
+      TypeError: ``source`` is None, a number, a numpy array (already an image: use
+        :func:`as_rgb_uint8`) or a text string of image data.
+      FileNotFoundError: no file at the path (the message gives the absolute path tried).
+      ValueError: a directory, an empty file, a file that is not an image PIL can read, or a
+        truncated image.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise ValueError("load_image got 0 bytes: the upload or read produced no data.")
+        stream: Any = io.BytesIO(bytes(source))
+        what = f"the {len(source)} bytes given"
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(
+                f"no image file at {str(path.resolve())!r}. Check the name and the folder "
+                f"(the notebook runs in {os.getcwd()!r})."
+            )
+        if path.is_dir():
+            raise ValueError(f"{str(path)!r} is a folder, not an image file: name a file in it.")
+        if path.stat().st_size == 0:
+            raise ValueError(f"{str(path)!r} is empty (0 bytes): the file was not written fully.")
+        stream, what = path, repr(str(path))
+    elif hasattr(source, "read"):
+        stream, what = source, "the file object given"
+    elif isinstance(source, np.ndarray):
+        raise TypeError(
+            "load_image opens image files; this is already an array. Use as_rgb_uint8(array)."
+        )
+    else:
+        raise TypeError(
+            f"source must be a path, bytes or a binary file object, got "
+            f"{type(source).__name__}. Pass e.g. load_image('photo.jpg')."
+        )
+    try:
+        with Image.open(stream) as img:
+            img.seek(0)
+            img = ImageOps.exif_transpose(img)
+            img.load()
+            if img.mode.startswith("I;16"):
+                wide = np.asarray(img).astype(np.float64)
+                return as_rgb_uint8(np.floor(wide / 257 + 0.5).astype(np.uint8))
+            return as_rgb_uint8(img)
+    except UnidentifiedImageError as exc:
+        raise ValueError(
+            f"{what} is not an image file PIL can read (PNG, JPEG, GIF, TIFF, BMP, WebP, ...)."
+            " Is it a web page or a text file saved with an image name?"
+        ) from exc
+    except (OSError, SyntaxError) as exc:  # PIL: truncated or broken image data
+        raise ValueError(f"{what} could not be decoded ({exc}). Is the file complete?") from exc

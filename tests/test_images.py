@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from seglab.images import as_rgb_uint8, list_samples, load_sample
+from seglab.images import as_rgb_uint8, list_samples, load_image, load_sample
 
 
 def check_result(out: np.ndarray, height: int, width: int) -> None:
@@ -344,3 +344,90 @@ def test_unknown_sample_lists_valid_names_and_suggests():
 def test_sample_name_must_be_a_string():
     with pytest.raises(TypeError, match="name must be a str, got int"):
         load_sample(3)
+
+
+# ------------------------------------------------------------------------------ load_image
+
+
+def _save(img: Image.Image, path, **kw) -> None:
+    img.save(path, **kw)
+
+
+def test_load_image_png_round_trips_pixels(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    _save(Image.fromarray(rgb), tmp_path / "a.png")
+    for source in (tmp_path / "a.png", str(tmp_path / "a.png"), (tmp_path / "a.png").read_bytes()):
+        out = load_image(source)
+        assert out.dtype == np.uint8 and out.shape == (20, 30, 3)
+        np.testing.assert_array_equal(out, rgb)
+    with open(tmp_path / "a.png", "rb") as f:
+        np.testing.assert_array_equal(load_image(f), rgb)
+
+
+def test_load_image_gray_rgba_and_palette_become_rgb(tmp_path):
+    gray = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    _save(Image.fromarray(gray), tmp_path / "g.png")
+    np.testing.assert_array_equal(load_image(tmp_path / "g.png"), np.repeat(gray[..., None], 3, -1))
+    rgba = np.zeros((3, 4, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 0
+    _save(Image.fromarray(rgba), tmp_path / "a.png")
+    assert (load_image(tmp_path / "a.png")[..., 0] == 200).all()  # alpha dropped, not blended
+    pal = Image.fromarray(np.full((5, 5, 3), (10, 200, 30), np.uint8)).quantize(colors=4)
+    _save(pal, tmp_path / "p.gif")
+    assert tuple(load_image(tmp_path / "p.gif")[2, 2]) == (10, 200, 30)
+
+
+def test_load_image_sixteen_bit_is_scaled_not_refused(tmp_path):
+    wide = np.array([[0, 257, 65535, 32896]], np.uint16)
+    _save(Image.fromarray(wide), tmp_path / "w.png")
+    out = load_image(tmp_path / "w.png")
+    assert out[0, :, 0].tolist() == [0, 1, 255, 128]
+
+
+def test_load_image_applies_exif_orientation(tmp_path):
+    rgb = np.zeros((10, 20, 3), np.uint8)
+    rgb[:, :5] = 255  # white band on the left of the stored pixels
+    img = Image.fromarray(rgb)
+    exif = img.getexif()
+    exif[0x0112] = 6  # "rotate 90 CW to view"
+    _save(img, tmp_path / "phone.jpg", exif=exif, quality=95)
+    out = load_image(tmp_path / "phone.jpg")
+    assert out.shape == (20, 10, 3)  # upright, as a viewer shows it
+    assert out[:5].mean() > 200 and out[-5:].mean() < 50  # the band is now on top
+
+
+def test_load_image_first_frame_of_animation(tmp_path):
+    frames = [Image.fromarray(np.full((4, 4, 3), v, np.uint8)) for v in (0, 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    assert load_image(tmp_path / "anim.gif").max() == 0
+
+
+def test_load_image_errors_name_the_problem(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no image file at"):
+        load_image(tmp_path / "missing.png")
+    with pytest.raises(ValueError, match="is a folder"):
+        load_image(tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_image(tmp_path / "empty.png")
+    (tmp_path / "page.jpg").write_text("<html>404 not found</html>")
+    with pytest.raises(ValueError, match="not an image file"):
+        load_image(tmp_path / "page.jpg")
+    good = tmp_path / "good.png"
+    _save(Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 7), good)
+    (tmp_path / "cut.png").write_bytes(good.read_bytes()[:60])
+    with pytest.raises(ValueError):
+        load_image(tmp_path / "cut.png")
+    with pytest.raises(ValueError, match="0 bytes"):
+        load_image(b"")
+    with pytest.raises(TypeError, match="already an array"):
+        load_image(np.zeros((2, 2, 3), np.uint8))
+    for bad in (None, 3, 2.5):
+        with pytest.raises(TypeError, match="path, bytes or a binary file"):
+            load_image(bad)
+
+
+def test_load_image_is_exported_lazily():
+    import seglab
+
+    assert seglab.load_image is load_image
