@@ -9,6 +9,8 @@ Modules, one job each:
 - ``cache``      ``EmbeddingCache``: one encode per image and model, in memory or on disk
 - ``mini``       mini-SAM, the small SAM that ships with seglab; ``train_mini`` trains it and
                  ``evaluate_mini`` measures it on held-out scenes
+- ``hub``        ``register_in_segment_anything``: ``sam_model_registry["mini"]`` for Meta's tools
+- ``onnx``       ``export_onnx``: the prompt encoder and mask decoder as one ONNX file, any size
 
 Importing ``seglab.sam`` imports nothing heavy; names resolve on first use.
 """
@@ -34,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "PredictionResult": "seglab.sam.predictor",
     "BatchPredictionResult": "seglab.sam.predictor",
     "EmbeddingCache": "seglab.sam.cache",
+    "register_in_segment_anything": "seglab.sam.hub",
+    "export_onnx": "seglab.sam.onnx",
 }
 
 __all__ = list(_EXPORTS)
