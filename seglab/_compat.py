@@ -10,7 +10,10 @@ checks it once, from the installed packages' metadata, without importing either 
 from __future__ import annotations
 
 import re
-from importlib import metadata
+
+from seglab._util import installed_version
+
+__all__ = ["TORCH_FOR_NUMPY2", "check_installed_versions", "installed_version", "numpy_abi_problem"]
 
 #: The first torch release built against NumPy 2 (its wheels work with NumPy 1 and 2).
 TORCH_FOR_NUMPY2 = (2, 3)
@@ -41,14 +44,6 @@ def numpy_abi_problem(torch_version: str | None, numpy_version: str | None) -> s
         f"installed NumPy {numpy_version} (torch.from_numpy and Tensor.numpy fail). Fix one "
         "side: pip install 'numpy<2', or upgrade torch: pip install -U 'torch>=2.3' torchvision"
     )
-
-
-def installed_version(distribution: str) -> str | None:
-    """The installed version of a distribution (e.g. ``"torch"``), or None if it is absent."""
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def check_installed_versions() -> None:

@@ -16,7 +16,6 @@ Nothing here runs at import time: the GPU is probed only when a function is call
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import random
@@ -24,6 +23,8 @@ import sys
 
 import numpy as np
 import torch
+
+from seglab._util import check_int, installed_version
 
 DEVICE_ENV_VAR = "SEGLAB_DEVICE"
 _KINDS = ("cuda", "mps", "cpu")
@@ -134,10 +135,7 @@ def describe_environment() -> str:
         + (f" (built with CUDA {cuda_build})" if cuda_build else " (CPU build)")
     )
     for dist in ("torchvision", "segment-anything", "numpy", "matplotlib", "ipywidgets"):
-        try:
-            lines.append(f"{dist}: {importlib.metadata.version(dist)}")
-        except importlib.metadata.PackageNotFoundError:
-            lines.append(f"{dist}: not installed")
+        lines.append(f"{dist}: {installed_version(dist) or 'not installed'}")
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(index)
@@ -167,11 +165,7 @@ def seed_everything(seed: int = 0, *, deterministic: bool = False) -> int:
       TypeError: ``seed`` is not an integer (``bool`` and ``float`` are refused too).
       ValueError: ``seed`` is outside [0, 2**32 - 1].
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(
-            f"seed must be an int, got {type(seed).__name__} {seed!r}. Pass e.g. seed=0."
-        )
-    seed = int(seed)
+    seed = check_int(seed, "seed", hint="Pass e.g. seed=0.")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32 - 1], got {seed}. Pass e.g. seed=0.")
     random.seed(seed)
