@@ -61,6 +61,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from seglab._util import describe_array, is_tensor, kind_of, tensor_to_numpy
+
 _CHANNELS = (1, 3, 4)
 
 # name -> (function in skimage.data, one-line description). Every file ships inside
@@ -90,26 +92,13 @@ _SAMPLES: dict[str, tuple[str, str]] = {
 
 def _describe(image: Any, array: np.ndarray) -> str:
     """What was passed, for error messages: kind, shape and dtype (a tensor's own dtype)."""
-    dtype = image.dtype if _is_torch_tensor(image) else array.dtype
-    return f"{_kind(image)} of shape {tuple(array.shape)} and dtype {dtype}"
+    return describe_array(image, array, kind=_kind(image))
 
 
 def _kind(image: Any) -> str:
-    module = type(image).__module__
-    if module.startswith("torch"):
-        return "torch tensor"
-    if module.startswith("PIL"):
+    if _is_pil_image(image):
         return f"PIL image (mode {image.mode!r}, size {image.size[0]}x{image.size[1]})"
-    if isinstance(image, np.ndarray):
-        return "numpy array"
-    return type(image).__name__
-
-
-def _is_torch_tensor(image: Any) -> bool:
-    # Checked by name so that this module does not import torch.
-    return any(
-        cls.__module__ == "torch" and cls.__name__ == "Tensor" for cls in type(image).__mro__
-    )
+    return kind_of(image)
 
 
 def _is_pil_image(image: Any) -> bool:
@@ -119,26 +108,13 @@ def _is_pil_image(image: Any) -> bool:
 
 
 def _tensor_to_numpy(tensor: Any) -> np.ndarray:
-    import torch
-
-    tensor = tensor.detach()
     if tensor.is_complex():
         raise TypeError(
             f"image is a complex torch tensor of shape {tuple(tensor.shape)} and dtype "
             f"{tensor.dtype}; an image needs real values. Pass tensor.abs() or tensor.real "
             "if that is what you mean."
         )
-    if tensor.device.type != "cpu":
-        tensor = tensor.cpu()
-    if tensor.dtype in (torch.bfloat16, torch.float16):
-        tensor = tensor.float()  # numpy has no bfloat16; float16 math is lossy
-    try:
-        return tensor.numpy()
-    except (TypeError, RuntimeError) as exc:
-        raise TypeError(
-            f"image is a torch tensor of dtype {tensor.dtype}, which numpy cannot hold. "
-            "Convert it first, e.g. tensor.float()."
-        ) from exc
+    return tensor_to_numpy(tensor, "image")
 
 
 def _pil_to_numpy(image: Any) -> np.ndarray:
@@ -282,7 +258,7 @@ def as_rgb_uint8(image: Any) -> np.ndarray:
             "image is None. Did a loader fail silently, or did a function return nothing? "
             "Pass a numpy array, PIL image or torch tensor."
         )
-    if _is_torch_tensor(image):
+    if is_tensor(image):
         array = _tensor_to_numpy(image)
     elif _is_pil_image(image):
         array = _pil_to_numpy(image)
@@ -309,7 +285,7 @@ def as_rgb_uint8(image: Any) -> np.ndarray:
             f"image is a {what}: it has no pixels (a dimension is 0). Check the crop or the "
             "file you loaded."
         )
-    channels_first = _is_torch_tensor(image)
+    channels_first = is_tensor(image)
     hwc = _to_hwc(array, what, channels_first)
     channels = hwc.shape[-1]
     if channels == 4:
