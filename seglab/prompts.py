@@ -28,7 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from seglab._util import check_int, describe_array, format_number, is_int, is_tensor, numeric_array
+
 __all__ = [
+    "parse_box",
+    "parse_labels",
+    "parse_points",
     "validate_box",
     "validate_image_size",
     "validate_labels",
@@ -40,55 +45,9 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
-def _is_torch_tensor(value: Any) -> bool:
-    # Checked by name so that this module does not import torch.
-    return any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(value).__mro__)
-
-
-def _kind(value: Any) -> str:
-    if _is_torch_tensor(value):
-        return "torch tensor"
-    if isinstance(value, np.ndarray):
-        return "numpy array"
-    return type(value).__name__
-
-
-def _to_array(value: Any, name: str) -> np.ndarray:
-    """``value`` as a numeric numpy array (no copy when possible); TypeError otherwise."""
-    if value is None:
-        raise TypeError(f"{name} is None; pass an array-like of numbers.")
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} is a {type(value).__name__} ({value!r}); pass numbers.")
-    if _is_torch_tensor(value):
-        tensor = value.detach().cpu()
-        if tensor.is_floating_point() and tensor.element_size() < 4:
-            tensor = tensor.float()  # numpy has no bfloat16
-        value = tensor.numpy()
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ValueError(
-            f"{name} could not be read as a rectangular array ({exc}). "
-            "Every row must have the same number of values."
-        ) from exc
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} is a {_kind(value)} of dtype {array.dtype}; pass real numbers (int or float)."
-        )
-    return array
-
-
-def _describe(value: Any, array: np.ndarray) -> str:
-    return f"{_kind(value)} of shape {tuple(array.shape)} and dtype {array.dtype}"
-
-
-def _fmt(v: float) -> str:
-    return f"{float(v):g}"
-
-
 def _corners(row: np.ndarray) -> str:
-    x0, y0, x1, y1 = row
-    return f"(x0={_fmt(x0)}, y0={_fmt(y0)}, x1={_fmt(x1)}, y1={_fmt(y1)})"
+    x0, y0, x1, y1 = (format_number(v) for v in row)
+    return f"(x0={x0}, y0={y0}, x1={x1}, y1={y1})"
 
 
 def _check_finite(array: np.ndarray, name: str, what: str) -> None:
@@ -128,7 +87,7 @@ def validate_image_size(image_size: Any) -> tuple[int, int]:
         hint = " Pass image.shape[:2], not image.shape." if len(values) == 3 else ""
         raise ValueError(f"image_size must be (H, W), got {values!r}.{hint}")
     for v in values:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        if not is_int(v):
             raise TypeError(
                 f"image_size must be two integers (H, W), got {values!r}. Pass image.shape[:2]."
             )
@@ -141,33 +100,35 @@ def validate_image_size(image_size: Any) -> tuple[int, int]:
 # --------------------------------------------------------------------------- points
 
 
-def validate_points(points: Any, image_size: Any) -> np.ndarray:
-    """Check click points against an image and return them as SAM wants them.
+def parse_points(points: Any, *, allow_empty: bool = False) -> np.ndarray:
+    """Read click points without an image to check them against: the rules of
+    :func:`validate_points` for types, shape and finiteness, but no bounds.
+
+    :func:`seglab.viz.show_points` draws with these rules, so a prompt that draws is a prompt
+    that :func:`validate_points` reads the same way.
 
     Arguments:
-      points: N points as ``(x, y)`` pixel coordinates: an Nx2 array, list of pairs or
-        tensor, or a single point ``[x, y]``. x is the column in [0, W), y the row in [0, H).
-      image_size (tuple[int, int]): ``(H, W)`` of the image the points belong to.
+      points: N points as ``(x, y)`` pixel coordinates: an Nx2 array, list of pairs or tensor,
+        or a single point ``[x, y]``.
+      allow_empty (bool): accept no points at all (``[]`` or an empty (0, 2) array).
 
     Returns:
-      np.ndarray: shape (N, 2), float32, ``(x, y)`` in pixels, N >= 1.
+      np.ndarray: shape (N, 2), float64, ``(x, y)`` in pixels.
 
     Raises:
-      TypeError: not numbers (e.g. strings, bools, None).
-      ValueError: no points, NaN/inf, a wrong shape (a 2xN array "looks transposed"), or a
-        point outside the image (the message names the point and the image size, and asks
-        whether you passed (row, col) when swapping the coordinates would fit).
+      TypeError, ValueError: as :func:`validate_points`, except for the bounds.
     """
-    h, w = validate_image_size(image_size)
-    array = _to_array(points, "points")
+    array = numeric_array(points, "points")
     if array.dtype.kind == "b":
         raise TypeError(
-            f"points is a {_describe(points, array)}; points are pixel coordinates (x, y), "
+            f"points is a {describe_array(points, array)}; points are pixel coordinates (x, y), "
             "not a mask. To click on the pixels of a mask m, use np.argwhere(m)[:, ::-1]."
         )
     if array.size == 0:
+        if allow_empty and array.shape in ((0,), (0, 2)):
+            return np.zeros((0, 2))
         raise ValueError(
-            f"points is empty ({_describe(points, array)}). Pass at least one (x, y) point, "
+            f"points is empty ({describe_array(points, array)}). Pass at least one (x, y) point, "
             "or pass points=None and use a box instead."
         )
     if array.ndim == 1:
@@ -192,31 +153,52 @@ def validate_points(points: Any, image_size: Any) -> np.ndarray:
             )
         raise ValueError(
             f"points must have shape (N, 2), one (x, y) row per point; got "
-            f"{_describe(points, array)}."
+            f"{describe_array(points, array)}."
         )
     elif array.ndim != 2:
         hint = " Drop the batch dimension, e.g. points[0]." if array.shape[0] == 1 else ""
         raise ValueError(
-            f"points must have shape (N, 2), got {_describe(points, array)}.{hint} "
+            f"points must have shape (N, 2), got {describe_array(points, array)}.{hint} "
             "Prompt one image with one Nx2 set of points."
         )
     array = array.astype(np.float64, copy=False)
     _check_finite(array, "points", "point")
+    return array
 
+
+def validate_points(points: Any, image_size: Any) -> np.ndarray:
+    """Check click points against an image and return them as SAM wants them.
+
+    Arguments:
+      points: N points as ``(x, y)`` pixel coordinates: an Nx2 array, list of pairs or
+        tensor, or a single point ``[x, y]``. x is the column in [0, W), y the row in [0, H).
+      image_size (tuple[int, int]): ``(H, W)`` of the image the points belong to.
+
+    Returns:
+      np.ndarray: shape (N, 2), float32, ``(x, y)`` in pixels, N >= 1.
+
+    Raises:
+      TypeError: not numbers (e.g. strings, bools, None).
+      ValueError: no points, NaN/inf, a wrong shape (a 2xN array "looks transposed"), or a
+        point outside the image (the message names the point and the image size, and asks
+        whether you passed (row, col) when swapping the coordinates would fit).
+    """
+    h, w = validate_image_size(image_size)
+    array = parse_points(points)
     x, y = array[:, 0], array[:, 1]
     outside = (x < 0) | (x >= w) | (y < 0) | (y >= h)
     if outside.any():
         index = int(np.flatnonzero(outside)[0])
         px, py = array[index]
         message = (
-            f"point {index} (x={_fmt(px)}, y={_fmt(py)}) is outside the image of size "
-            f"H={h}, W={w}: x must be in [0, {w}) and y in [0, {h})."
+            f"point {index} (x={format_number(px)}, y={format_number(py)}) is outside the "
+            f"image of size H={h}, W={w}: x must be in [0, {w}) and y in [0, {h})."
         )
         swapped_fits = ((y >= 0) & (y < w) & (x >= 0) & (x < h)).all()
         if swapped_fits:
             message += (
                 " Did you pass (row, col) instead of (x, y)? Swapped, every point fits: use "
-                + ("points.flip(-1)" if _is_torch_tensor(points) else "np.asarray(points)[:, ::-1]")
+                + ("points.flip(-1)" if is_tensor(points) else "np.asarray(points)[:, ::-1]")
                 + " (np.argwhere, for one, gives (row, col))."
             )
         else:
@@ -238,22 +220,24 @@ def validate_labels(labels: Any, n_points: int) -> np.ndarray:
       np.ndarray: shape (n_points,), int32, values in {0, 1}.
 
     Raises:
-      TypeError: not numbers.
+      TypeError: not numbers, or ``n_points`` not an int.
       ValueError: a length that differs from ``n_points``, or a value other than 0 and 1.
     """
-    if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)):
-        raise TypeError(f"n_points must be an int, got {type(n_points).__name__}.")
-    if n_points < 1:
-        raise ValueError(f"n_points must be >= 1, got {n_points}.")
+    return parse_labels(labels, check_int(n_points, "n_points", minimum=1))
+
+
+def parse_labels(labels: Any, n_points: int) -> np.ndarray:
+    """:func:`validate_labels` for ``n_points >= 0`` (no points: no labels, or None)."""
+    n_points = check_int(n_points, "n_points", minimum=0)
     if labels is None:
-        return np.ones(int(n_points), dtype=np.int32)
-    array = _to_array(labels, "labels")
+        return np.ones(n_points, dtype=np.int32)
+    array = numeric_array(labels, "labels")
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1:
         hint = " Flatten it: np.ravel(labels)." if array.size == n_points else ""
         raise ValueError(
-            f"labels must be 1-D, one label per point; got {_describe(labels, array)}.{hint}"
+            f"labels must be 1-D, one label per point; got {describe_array(labels, array)}.{hint}"
         )
     if array.shape[0] != n_points:
         raise ValueError(
@@ -274,32 +258,29 @@ def validate_labels(labels: Any, n_points: int) -> np.ndarray:
 # --------------------------------------------------------------------------- boxes
 
 
-def validate_box(box: Any, image_size: Any) -> np.ndarray:
-    """Check one box (or a batch of boxes) against an image.
+def parse_box(box: Any) -> np.ndarray:
+    """Read one box (or a batch) without an image to check it against: the rules of
+    :func:`validate_box` for types, shape, finiteness and corner order, but no bounds.
+
+    :func:`seglab.viz.show_box` draws with these rules.
 
     Arguments:
-      box: ``(x0, y0, x1, y1)`` in pixels, top-left and bottom-right corners (XYXY), with
-        x0 < x1 <= W and y0 < y1 <= H; or a Bx4 array of such boxes.
-      image_size (tuple[int, int]): ``(H, W)`` of the image.
+      box: ``(x0, y0, x1, y1)`` in pixels with x0 < x1 and y0 < y1; or a Bx4 array of boxes.
 
     Returns:
-      np.ndarray: float32 of shape (4,) for one box, (B, 4) for a batch (B >= 1).
+      np.ndarray: float64 of shape (4,) for one box, (B, 4) for a batch (B >= 1).
 
     Raises:
-      TypeError: not numbers.
-      ValueError: not 4 numbers per box (a 4xB array "looks transposed"), NaN/inf, corners in
-        the wrong order (x1 < x0 "looks like (x, y, w, h) or swapped corners"), an empty box,
-        or a box outside the image.
+      TypeError, ValueError: as :func:`validate_box`, except for the bounds.
     """
-    h, w = validate_image_size(image_size)
-    array = _to_array(box, "box")
+    array = numeric_array(box, "box")
     if array.dtype.kind == "b":
         raise TypeError(
-            f"box is a {_describe(box, array)}; a box is 4 pixel coordinates "
+            f"box is a {describe_array(box, array)}; a box is 4 pixel coordinates "
             "(x0, y0, x1, y1), not a mask."
         )
     if array.size == 0:
-        raise ValueError(f"box is empty ({_describe(box, array)}); pass at least one box.")
+        raise ValueError(f"box is empty ({describe_array(box, array)}); pass at least one box.")
     single = array.ndim == 1
     if single:
         if array.shape[0] != 4:
@@ -318,9 +299,11 @@ def validate_box(box: Any, image_size: Any) -> np.ndarray:
             if array.shape == (2, 2)
             else ""
         )
-        raise ValueError(f"box must have shape (4,) or (B, 4), got {_describe(box, array)}.{hint}")
+        raise ValueError(
+            f"box must have shape (4,) or (B, 4), got {describe_array(box, array)}.{hint}"
+        )
     elif array.ndim != 2:
-        raise ValueError(f"box must have shape (4,) or (B, 4), got {_describe(box, array)}.")
+        raise ValueError(f"box must have shape (4,) or (B, 4), got {describe_array(box, array)}.")
     array = array.astype(np.float64, copy=False)
     _check_finite(array, "box", "box")
 
@@ -341,6 +324,31 @@ def validate_box(box: Any, image_size: Any) -> np.ndarray:
         raise ValueError(
             f"{name} {corners} is empty (zero width or height); a box needs x0 < x1 and y0 < y1."
         )
+    return array[0] if single else array
+
+
+def validate_box(box: Any, image_size: Any) -> np.ndarray:
+    """Check one box (or a batch of boxes) against an image.
+
+    Arguments:
+      box: ``(x0, y0, x1, y1)`` in pixels, top-left and bottom-right corners (XYXY), with
+        x0 < x1 <= W and y0 < y1 <= H; or a Bx4 array of such boxes.
+      image_size (tuple[int, int]): ``(H, W)`` of the image.
+
+    Returns:
+      np.ndarray: float32 of shape (4,) for one box, (B, 4) for a batch (B >= 1).
+
+    Raises:
+      TypeError: not numbers.
+      ValueError: not 4 numbers per box (a 4xB array "looks transposed"), NaN/inf, corners in
+        the wrong order (x1 < x0 "looks like (x, y, w, h) or swapped corners"), an empty box,
+        or a box outside the image.
+    """
+    h, w = validate_image_size(image_size)
+    parsed = parse_box(box)
+    single = parsed.ndim == 1
+    array = parsed.reshape(-1, 4)
+    x0, y0, x1, y1 = array.T
     outside = (x0 < 0) | (y0 < 0) | (x1 > w) | (y1 > h)
     if outside.any():
         index = int(np.flatnonzero(outside)[0])
@@ -385,8 +393,8 @@ def validate_mask_input(mask_input: Any, expected_hw: Any) -> np.ndarray:
         a full-resolution mask, or all K logits of a result), NaN/inf.
     """
     eh, ew = validate_image_size(expected_hw)
-    array = _to_array(mask_input, "mask_input")
-    described = _describe(mask_input, array)
+    array = numeric_array(mask_input, "mask_input")
+    described = describe_array(mask_input, array)
     fix = "pass result.logits[result.best_index] (the logits), not the mask."
     is_integer = array.dtype.kind in "biu"
     looks_binary = is_integer or (array.size > 0 and bool(((array == 0) | (array == 1)).all()))

@@ -7,6 +7,9 @@ import pytest
 import torch
 
 from seglab.prompts import (
+    parse_box,
+    parse_labels,
+    parse_points,
     validate_box,
     validate_image_size,
     validate_labels,
@@ -310,3 +313,41 @@ def test_mask_input_nan_refused():
     logits[3, 3] = np.nan
     with pytest.raises(ValueError, match="NaN or inf"):
         validate_mask_input(logits, (64, 64))
+
+
+# ------------------------------------------------------------------- parsing without an image
+
+
+def test_parse_points_has_the_rules_of_validate_points_but_no_bounds():
+    far = parse_points([[9000, -5]])  # outside any image, still a well-formed point
+    assert far.shape == (1, 2) and far.dtype == np.float64
+    np.testing.assert_array_equal(parse_points([3, 4]), [[3, 4]])  # one point [x, y]
+    assert parse_points(np.zeros((0, 2)), allow_empty=True).shape == (0, 2)
+    assert parse_points([], allow_empty=True).shape == (0, 2)
+    for bad in ([], np.zeros((0, 3))):
+        with pytest.raises(ValueError, match="empty"):
+            parse_points(bad)
+    with pytest.raises(ValueError, match="looks transposed"):
+        parse_points(np.zeros((2, 5)), allow_empty=True)
+    with pytest.raises(TypeError, match="not a mask"):
+        parse_points(np.ones((1, 2), bool))
+
+
+def test_parse_labels_allows_zero_points():
+    assert parse_labels(None, 0).shape == (0,)
+    assert parse_labels(np.zeros(0), 0).shape == (0,)
+    with pytest.raises(ValueError, match="got 1 labels for 0 point"):
+        parse_labels([1], 0)
+    with pytest.raises(ValueError, match=">= 0"):
+        parse_labels(None, -1)
+    with pytest.raises(TypeError, match="n_points must be an int, got bool"):
+        parse_labels(None, True)
+
+
+def test_parse_box_keeps_the_corner_rules_without_bounds():
+    np.testing.assert_array_equal(parse_box([-10, -10, 5000, 20]), [-10, -10, 5000, 20])
+    assert parse_box([[0, 0, 1, 1], [2, 2, 3, 4]]).shape == (2, 4)
+    with pytest.raises(ValueError, match="zero width or height"):
+        parse_box([5, 5, 5, 9])
+    with pytest.raises(ValueError, match="x1 < x0"):
+        parse_box([9, 0, 5, 9])
