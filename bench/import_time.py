@@ -1,50 +1,69 @@
 """How much does `import seglab` cost on top of `import torch`? (goal: under 0.3 s)
 
-Each measurement runs in a fresh interpreter, so nothing is cached in-process. Prints the
-medians and the ratio of (torch + seglab) to torch alone.
+Baseline: ``import torch`` alone, which any lesson pays anyway. Each measurement runs in a fresh
+interpreter that times its own imports, so nothing is cached in-process; the three statements
+take turns, so they share the machine's load. Prints the medians, the difference and the ratio
+of (torch + seglab) to torch alone.
 
-    python bench/import_time.py [--repeat 7]
+    python bench/import_time.py [--repeat 7] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import subprocess
 import sys
 
+from _timing import Report, fmt_seconds, measure_interleaved, parse_args
+
 TIMER = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+STATEMENTS = {
+    "torch": "import torch",
+    "torch + seglab": "import torch; import seglab",
+    "torch + seglab + device, metrics, images": (
+        "import torch; import seglab; seglab.get_device; seglab.iou; seglab.as_rgb_uint8"
+    ),
+}
+GOAL_S = 0.3
 
 
-def measure(stmt: str, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        out = subprocess.run(
-            [sys.executable, "-c", TIMER.format(stmt=stmt)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(times)
+def child(stmt: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", TIMER.format(stmt=stmt)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
-    torch_only = measure("import torch", args.repeat)
-    both = measure("import torch; import seglab", args.repeat)
-    with_modules = measure(
-        "import torch; import seglab; seglab.get_device; seglab.iou; seglab.as_rgb_uint8",
-        args.repeat,
+    args = parse_args(
+        __doc__,
+        lambda p: p.add_argument("--repeat", type=int, default=None, help="default 7 (quick 1)"),
     )
-    print(f"{'import torch':<48}{torch_only:8.3f} s")
-    print(f"{'import torch; import seglab':<48}{both:8.3f} s")
-    print(f"{'... + device, metrics, images modules':<48}{with_modules:8.3f} s")
-    print(f"seglab on top of torch: {both - torch_only:+.3f} s  (goal < 0.3 s)")
-    print(f"ratio (torch + seglab) / torch: {both / torch_only:.3f}")
-    print(f"with device/metrics/images: {with_modules - torch_only:+.3f} s on top of torch")
+    args.repeat = args.repeat or (1 if args.quick else 7)
+    report = Report("import_time", args)
+    times = measure_interleaved(
+        {name: (lambda s=stmt: child(s)) for name, stmt in STATEMENTS.items()},
+        repeats=args.repeat,
+        warmup=1,  # the first runs fill the file cache
+        self_timed=True,
+    )
+    for name, timing in times.items():
+        report.timing(name, timing)
+        print(f"{name:<44}{fmt_seconds(timing.median):>10}  (median of {timing.n})")
+    torch_s = times["torch"].median
+    both_s = times["torch + seglab"].median
+    extra = report.figure("seglab_on_top_s", both_s - torch_s)
+    modules = report.figure(
+        "seglab_and_modules_on_top_s",
+        times["torch + seglab + device, metrics, images"].median - torch_s,
+    )
+    met = "met" if extra < GOAL_S else "NOT met"
+    print(f"seglab on top of torch: {extra:+.3f} s  (goal < {GOAL_S} s: {met})")
+    print(f"with device/metrics/images: {modules:+.3f} s on top of torch")
+    report.ratio("(torch + seglab) / torch, import time", both_s / torch_s, meaning="the time")
+    report.write()
 
 
 if __name__ == "__main__":
