@@ -72,6 +72,13 @@ class Timing:
         return {"median_s": self.median, "min_s": self.min, "n": self.n}
 
 
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds one call of ``fn`` takes (for loops that :func:`measure` does not fit)."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def _run(fn: Callable[[], object], self_timed: bool) -> float:
     start = time.perf_counter()
     out = fn()

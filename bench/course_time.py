@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
-from _timing import ROOT, Report, Timing, measure, parse_args
+from _timing import ROOT, Report, Timing, measure, parse_args, timed
 
 sys.path.insert(0, str(ROOT / "tools"))
 
@@ -57,9 +56,7 @@ def main() -> None:
         before = measure(lambda: execute(empty), repeats=(args.empty_repeats + 1) // 2, warmup=1)
         took: dict[str, float] = {}
         for path in paths:
-            start = time.perf_counter()
-            execute(path)
-            took[path.name] = time.perf_counter() - start
+            took[path.name] = timed(lambda path=path: execute(path))
             print(f"  {path.name:<40}{took[path.name]:>8.1f} s", flush=True)
         after = measure(lambda: execute(empty), repeats=args.empty_repeats // 2 or 1, warmup=0)
     baseline = report.timing("empty notebook", Timing(before.times + after.times))

@@ -27,13 +27,12 @@ CPU is shared).
 from __future__ import annotations
 
 import io
-import time
 import zlib
 from collections.abc import Callable
 
 import numpy as np
 import torch
-from _timing import Report, Timing, fmt_seconds, measure, parse_args
+from _timing import Report, Timing, fmt_seconds, measure, parse_args, timed
 from PIL import Image
 from segment_anything import SamPredictor
 
@@ -41,12 +40,6 @@ from seglab.images import load_sample
 from seglab.sam.mini import MINI_WEIGHTS_PATH, build_mini_sam
 from seglab.sam.predictor import Predictor
 from seglab.widgets import MASK_COLOR, SamClicker
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def load_model() -> tuple[torch.nn.Module, str]:
