@@ -35,66 +35,39 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from seglab.images import as_rgb_uint8
-
-# Okabe & Ito (2008), "Color Universal Design", without black (invisible as an overlay on
-# dark photos). RGB in [0, 255]. Sky blue first: it is close to the blue of SAM's own figures.
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (86, 180, 233),  # sky blue
-    (230, 159, 0),  # orange
-    (0, 158, 115),  # bluish green
-    (204, 121, 167),  # reddish purple
-    (240, 228, 66),  # yellow
-    (0, 114, 178),  # blue
-    (213, 94, 0),  # vermillion
+from seglab._colors import (
+    BOX_COLOR,
+    NEGATIVE_COLOR,
+    PALETTE,
+    POSITIVE_COLOR,
+    palette_color,
 )
-POSITIVE_COLOR: tuple[int, int, int] = (0, 158, 115)  # bluish green, drawn as a star
-NEGATIVE_COLOR: tuple[int, int, int] = (213, 94, 0)  # vermillion, drawn as an X
-BOX_COLOR: tuple[int, int, int] = (0, 158, 115)
+from seglab._util import check_int, check_real, is_bool, is_int, numeric_array, summarize_values
+from seglab.images import as_rgb_uint8
+from seglab.prompts import parse_box, parse_labels, parse_points
+
+__all__ = [
+    "BOX_COLOR",
+    "NEGATIVE_COLOR",
+    "PALETTE",
+    "POSITIVE_COLOR",
+    "overlay",
+    "palette_color",
+    "show_box",
+    "show_mask",
+    "show_masks",
+    "show_points",
+]
 
 Color = str | int | Sequence[float] | None
-
-
-def palette_color(index: int) -> tuple[int, int, int]:
-    """The palette colour for ``index`` (any integer): ``PALETTE[index % len(PALETTE)]``."""
-    return PALETTE[int(index) % len(PALETTE)]
 
 
 # --- validation helpers ------------------------------------------------------------------
 
 
-def _to_numpy(value: Any, name: str) -> np.ndarray:
-    """numpy array from an array, torch tensor, list or tuple; TypeError otherwise."""
-    if value is None:
-        raise TypeError(f"{name} is None. Pass a numpy array (or a torch tensor or a list).")
-    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
-        value = value.detach().cpu()
-        if str(value.dtype) in ("torch.bfloat16", "torch.float16"):
-            value = value.float()
-        value = value.numpy()
-    elif isinstance(value, (list, tuple)):
-        try:
-            value = np.asarray(value)
-        except ValueError as exc:  # ragged nested lists
-            raise ValueError(
-                f"{name} is a {type(value).__name__} that is not rectangular ({exc}). "
-                "Make every row the same length."
-            ) from exc
-    if not isinstance(value, np.ndarray):
-        raise TypeError(
-            f"{name} must be a numpy array, torch tensor or list, got {type(value).__name__}."
-        )
-    if value.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} has dtype {value.dtype}; expected bool, integer or float values. "
-            f"Convert it, e.g. np.asarray({name}, dtype=float)."
-        )
-    return value
-
-
 def _mask_2d(mask: Any, name: str = "mask") -> np.ndarray:
     """(H, W) array from (H, W) or (1, H, W); errors for anything else."""
-    array = _to_numpy(mask, name)
+    array = numeric_array(mask, name)
     shape = tuple(array.shape)
     if array.ndim == 3 and shape[0] == 1:
         array = array[0]  # SAM's predict(multimask_output=False) returns (1, H, W)
@@ -117,13 +90,6 @@ def _mask_2d(mask: Any, name: str = "mask") -> np.ndarray:
     return array
 
 
-def _unique_summary(array: np.ndarray, limit: int = 8) -> str:
-    values = np.unique(array)  # NaN sorts last and is kept
-    shown = ", ".join(f"{v:g}" if array.dtype.kind == "f" else str(v) for v in values[:limit])
-    more = f", ... ({len(values)} distinct values)" if len(values) > limit else ""
-    return f"[{shown}{more}]"
-
-
 def _binary(array: np.ndarray, name: str = "mask") -> np.ndarray:
     """bool array, from bool or numbers that are all 0 or 1; ValueError naming the values."""
     if array.dtype == bool:
@@ -131,7 +97,7 @@ def _binary(array: np.ndarray, name: str = "mask") -> np.ndarray:
     if not np.isin(array, (0, 1)).all():
         raise ValueError(
             f"{name} must be binary (bool, or only 0 and 1) but has values "
-            f"{_unique_summary(array)} (dtype {array.dtype}). Threshold it first: "
+            f"{summarize_values(array)} (dtype {array.dtype}). Threshold it first: "
             f"{name} > 0 for logits (SAM's return_logits=True) or any nonzero pixel, "
             f"{name} > 0.5 for probabilities, labels == k for object k of a label map."
         )
@@ -139,13 +105,12 @@ def _binary(array: np.ndarray, name: str = "mask") -> np.ndarray:
 
 
 def _check_alpha(alpha: Any) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
-        raise TypeError(f"alpha must be a number in [0, 1], got {type(alpha).__name__}.")
-    if not 0 <= float(alpha) <= 1:
+    alpha = check_real(alpha, "alpha", hint="Pass a number in [0, 1], e.g. 0.5.")
+    if not 0 <= alpha <= 1:
         raise ValueError(
             f"alpha must be in [0, 1] (0 = invisible, 1 = opaque), got {alpha}. Try 0.5."
         )
-    return float(alpha)
+    return alpha
 
 
 def _rgb255(color: Color, default_index: int = 0) -> tuple[int, int, int]:
@@ -157,9 +122,9 @@ def _rgb255(color: Color, default_index: int = 0) -> tuple[int, int, int]:
     """
     if color is None:
         return palette_color(default_index)
-    if isinstance(color, bool):
+    if is_bool(color):
         raise TypeError("color must be a palette index, a colour name or an RGB triple, not bool.")
-    if isinstance(color, (int, np.integer)):
+    if is_int(color):
         return palette_color(int(color))
     if isinstance(color, str):
         try:
@@ -229,49 +194,21 @@ def _check_against_axes_image(ax: Axes, shape: tuple[int, int], name: str) -> No
 
 
 def _points(points: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
-    pts = _to_numpy(points, "points").astype(float)
-    if pts.ndim != 2 or pts.shape[1] != 2:
-        raise ValueError(
-            f"points must have shape (N, 2), one (x, y) pair per row, got shape "
-            f"{tuple(pts.shape)}. For one point write [[x, y]]; for separate xs and ys use "
-            "np.stack([xs, ys], axis=1)."
-        )
-    if not np.isfinite(pts).all():
-        raise ValueError("points contain NaN or infinite coordinates; pass pixel coordinates.")
-    if labels is None:
-        return pts, np.ones(len(pts), dtype=int)
-    lab = _to_numpy(labels, "labels")
-    if lab.ndim != 1 or len(lab) != len(pts):
-        raise ValueError(
-            f"labels must have shape (N,) with N = len(points) = {len(pts)}, got shape "
-            f"{tuple(lab.shape)}. Give one label per point: 1 positive, 0 negative."
-        )
-    if not np.isin(lab, (0, 1)).all():
-        raise ValueError(
-            f"labels must be 1 (positive) or 0 (negative), got values {_unique_summary(lab)}."
-        )
-    return pts, lab.astype(int)
+    """(N, 2) float points and (N,) int labels, by the rules of :mod:`seglab.prompts` (no
+    image bounds: a point may lie outside the axes); N may be 0."""
+    pts = parse_points(points, allow_empty=True)
+    return pts, parse_labels(labels, len(pts)).astype(int)
 
 
 def _box(box: Any) -> np.ndarray:
-    b = _to_numpy(box, "box").astype(float)
-    if b.shape == (1, 4):
-        b = b[0]
-    if b.shape != (4,):
+    """One box (4,) by the rules of :mod:`seglab.prompts`; (1, 4) is accepted, (B, 4) not."""
+    b = parse_box(box)
+    if b.ndim == 2 and len(b) > 1:
         raise ValueError(
-            f"box must be 4 numbers (x0, y0, x1, y1) in pixels, got shape {tuple(b.shape)}. "
+            f"box must be one box (x0, y0, x1, y1), got shape {tuple(b.shape)} ({len(b)} boxes). "
             "Draw several boxes with one show_box call each."
         )
-    if not np.isfinite(b).all():
-        raise ValueError(f"box contains NaN or infinite values: {b.tolist()}.")
-    x0, y0, x1, y1 = b
-    if x1 < x0 or y1 < y0:
-        raise ValueError(
-            f"box {b.tolist()} has x1 < x0 or y1 < y0; it must be (x0, y0, x1, y1) with the "
-            "top-left corner first. If you have (x, y, width, height), pass "
-            "(x, y, x + width, y + height)."
-        )
-    return b
+    return b.reshape(4)
 
 
 # --- drawing -----------------------------------------------------------------------------
@@ -332,7 +269,8 @@ def show_points(
 
     Arguments:
       points (array-like): shape (N, 2), ``(x, y)`` in pixels (x = column, y = row), like
-        ``SamPredictor.predict(point_coords=...)``. N may be 0.
+        ``SamPredictor.predict(point_coords=...)``, or one point ``[x, y]``. N may be 0. The
+        rules are those of :func:`seglab.prompts.validate_points`, without the image bounds.
       labels (array-like | None): shape (N,), 1 = positive (part of the object), 0 =
         negative (not part of it). None means all positive.
       ax (Axes | None): where to draw; None = ``plt.gca()``.
@@ -344,11 +282,11 @@ def show_points(
     Raises:
       ValueError: points not (N, 2) or not finite; labels not (N,) or not 0/1;
         marker_size not positive.
-      TypeError: non-array input, or ``ax`` not an Axes.
+      TypeError: non-numeric input, bool points, marker_size not a number, or ``ax`` not an
+        Axes.
     """
     pts, lab = _points(points, labels)
-    if isinstance(marker_size, bool) or not isinstance(marker_size, (int, float, np.number)):
-        raise TypeError(f"marker_size must be a number, got {type(marker_size).__name__}.")
+    marker_size = check_real(marker_size, "marker_size")
     if not marker_size > 0:
         raise ValueError(f"marker_size must be > 0 (an area in points²), got {marker_size}.")
     ax = _axes(ax)
@@ -385,7 +323,8 @@ def show_box(
 
     Arguments:
       box (array-like): ``(x0, y0, x1, y1)`` in pixels, top-left then bottom-right corner
-        (SAM's XYXY format); shape (4,) or (1, 4).
+        (SAM's XYXY format); shape (4,) or (1, 4). The rules are those of
+        :func:`seglab.prompts.validate_box`, without the image bounds.
       ax (Axes | None): where to draw; None = ``plt.gca()``.
       color (str | int | tuple): edge colour (see :func:`show_mask`); default bluish green.
       label (str | None): text written above the top-left corner.
@@ -394,8 +333,8 @@ def show_box(
       Axes: the axes drawn on.
 
     Raises:
-      ValueError: not 4 numbers, not finite, or x1 < x0 / y1 < y0 (the message shows how to
-        convert an (x, y, width, height) box).
+      ValueError: not 4 numbers, not finite, x1 < x0 / y1 < y0 (the message shows how to
+        convert an (x, y, width, height) box), or an empty box (zero width or height).
     """
     x0, y0, x1, y1 = _box(box)
     rgb = _float_rgb(_rgb255(color))
@@ -460,9 +399,10 @@ def show_masks(
     Raises:
       ValueError: masks not (N, H, W), not binary, N == 0, a size different from the
         image's (both shapes are named), scores or titles not of length N, ncols < 1.
+      TypeError: non-numeric masks or scores, or ncols not an int (a bool or a float).
     """
     img = as_rgb_uint8(image)
-    stack = _to_numpy(masks, "masks")
+    stack = numeric_array(masks, "masks")
     if stack.ndim == 2:
         stack = stack[None]
     if stack.ndim != 3:
@@ -486,7 +426,7 @@ def show_masks(
     binary = _binary(stack, "masks")
     score_values = None
     if scores is not None:
-        score_values = _to_numpy(scores, "scores").astype(float).reshape(-1)
+        score_values = numeric_array(scores, "scores").astype(float).reshape(-1)
         if len(score_values) != n:
             raise ValueError(
                 f"scores has {len(score_values)} value(s) but there are {n} masks; "
@@ -498,7 +438,8 @@ def show_masks(
             raise ValueError(
                 f"titles has {len(titles)} entries but there are {n} masks; give one per mask."
             )
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+    ncols = check_int(ncols, "ncols")
+    if ncols < 1:
         raise ValueError(f"ncols must be an integer >= 1, got {ncols!r}.")
     # Validate the prompts before creating a figure, so an error leaves no stray figure.
     if points is not None:
@@ -573,7 +514,7 @@ def overlay(image: Any, mask: Any, color: Color = None, alpha: float = 0.5) -> n
         labels = _binary(labels).astype(np.int64)  # floats: only 0/1 (threshold them first)
     elif labels.min() < 0:
         raise ValueError(
-            f"mask is a label map with negative values {_unique_summary(labels[labels < 0])}; "
+            f"mask is a label map with negative values {summarize_values(labels[labels < 0])}; "
             "labels must be 0 (background) or k >= 1 (object k). Shift or clip them, e.g. "
             "np.where(mask < 0, 0, mask)."
         )

@@ -15,6 +15,7 @@ import torch
 from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Rectangle
 
+from seglab.prompts import validate_labels, validate_points
 from seglab.viz import (
     NEGATIVE_COLOR,
     PALETTE,
@@ -255,18 +256,35 @@ def test_show_points_default_labels_are_positive():
 def test_show_points_no_points_draws_nothing():
     ax = plt.figure().add_subplot()
     show_points(np.zeros((0, 2)), np.zeros(0), ax=ax)
+    show_points([], ax=ax)
     assert len(ax.collections) == 0
+
+
+def test_show_points_reads_points_like_the_prompts_do():
+    # one point [x, y] and a scalar label, as seglab.prompts.validate_points accepts them
+    ax = plt.figure().add_subplot()
+    show_points([10, 20], 0, ax=ax)
+    (neg,) = ax.collections
+    np.testing.assert_array_equal(neg.get_offsets(), [[10, 20]])
+    np.testing.assert_allclose(neg.get_facecolor()[0][:3], rgb01(NEGATIVE_COLOR))
+    for points, labels in (([[1, 2]], [2]), (np.ones((1, 2), bool), None), ([[1, 2, 3]], None)):
+        with pytest.raises((TypeError, ValueError)) as from_viz:
+            show_points(points, labels, ax=ax)
+        with pytest.raises(type(from_viz.value)) as from_prompts:
+            validate_labels(labels, len(validate_points(points, (100, 100))))
+        assert str(from_viz.value) == str(from_prompts.value)
 
 
 @pytest.mark.parametrize(
     ("points", "labels", "match"),
     [
-        ([10, 20], None, r"shape \(N, 2\).*got shape \(2,\).*\[\[x, y\]\]"),
-        (np.zeros((3, 3)), None, r"got shape \(3, 3\)"),
-        ([[1, 2], [3, 4]], [1], r"N = len\(points\) = 2, got shape \(1,\)"),
-        ([[1, 2]], [[1]], r"got shape \(1, 1\)"),
-        ([[1, 2], [3, 4]], [1, 2], r"1 \(positive\) or 0 \(negative\).*\[1, 2\]"),
-        ([[1, np.nan]], None, "NaN or infinite"),
+        ([10, 20, 30], None, r"one point \[x, y\] or an Nx2 array, got 3 numbers"),
+        (np.zeros((3, 3)), None, r"shape \(N, 2\).*shape \(3, 3\)"),
+        ([[1, 2], [3, 4]], [1], r"got 1 labels for 2 point"),
+        ([[1, 2]], [[1]], r"labels must be 1-D.*shape \(1, 1\)"),
+        ([[1, 2], [3, 4]], [1, 2], r"1 \(foreground\) or 0 \(background\).*\[1, 2\]"),
+        ([[1, np.nan]], None, "NaN or inf"),
+        (np.zeros((2, 5)), None, "looks transposed"),
     ],
 )
 def test_show_points_refusals(points, labels, match):
@@ -306,11 +324,12 @@ def test_show_box_color_and_sam_1x4_shape():
 @pytest.mark.parametrize(
     ("box", "match"),
     [
-        ([1, 2, 3], r"4 numbers \(x0, y0, x1, y1\).*shape \(3,\)"),
+        ([1, 2, 3], r"4 numbers \(x0, y0, x1, y1\), got 3"),
         ([[0, 0, 1, 1], [0, 0, 2, 2]], r"shape \(2, 4\).*one show_box call each"),
-        ([10, 2, 5, 8], r"x1 < x0.*\(x, y, x \+ width, y \+ height\)"),
+        ([10, 2, 5, 8], r"x1 < x0.*\(x, y, x \+ w, y \+ h\)"),
         ([0, 9, 5, 8], "y1 < y0"),
-        ([0, 0, np.inf, 5], "NaN or infinite"),
+        ([0, 0, np.inf, 5], "NaN or inf"),
+        ([2, 3, 2, 8], r"empty \(zero width or height\)"),  # SAM's prompts refuse it too
     ],
 )
 def test_show_box_refusals(box, match):
@@ -369,7 +388,9 @@ def test_show_masks_without_scores_and_single_mask(image, mask):
         ({"scores": [0.5]}, ValueError, "scores has 1 value.*2 masks"),
         ({"titles": ["a"]}, ValueError, "titles has 1 entries but there are 2 masks"),
         ({"ncols": 0}, ValueError, "ncols must be an integer >= 1"),
-        ({"points": [1, 2]}, ValueError, r"shape \(N, 2\)"),
+        ({"points": np.zeros((3, 3))}, ValueError, r"shape \(N, 2\)"),
+        ({"ncols": 1.5}, TypeError, "ncols must be an int, got float"),
+        ({"ncols": True}, TypeError, "ncols must be an int, got bool"),
         ({"box": [5, 5, 1, 1]}, ValueError, "x1 < x0"),
     ],
 )
