@@ -57,7 +57,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 import time
 import zlib
 from collections.abc import Callable
@@ -67,6 +66,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seglab._colors import BOX_COLOR, MASK_COLOR, NEGATIVE_COLOR, POSITIVE_COLOR
+from seglab._util import check_bool, check_int, format_number, is_int, write_atomically
 from seglab.images import as_rgb_uint8
 from seglab.prompts import validate_box, validate_labels, validate_points
 
@@ -79,8 +80,8 @@ if TYPE_CHECKING:  # only for annotations: keeps torch/segment_anything out of i
 __all__ = ["SamClicker"]
 
 _ASSETS = Path(__file__).with_name("_widget")
-#: The mask colour in the widget and the static figure: seglab.viz.PALETTE[0], sky blue.
-MASK_COLOR: tuple[int, int, int] = (86, 180, 233)
+# MASK_COLOR (seglab.viz.PALETTE[0], sky blue) and the prompt colours come from
+# seglab._colors; the browser view receives them as traits instead of hard-coding them.
 _MODES = ("positive", "negative")
 
 
@@ -100,18 +101,14 @@ class _Prompts:
         return not self.points and self.box is None
 
 
-def _num(value: float) -> str:
-    """120.0 -> '120', 120.5 -> '120.5': pixel coordinates as a learner would write them."""
-    return f"{value:g}"
-
-
 def _point_text(x: float, y: float, label: int) -> str:
-    return f"{'positive' if label == 1 else 'negative'} point (x={_num(x)}, y={_num(y)})"
+    kind = "positive" if label == 1 else "negative"
+    return f"{kind} point (x={format_number(x)}, y={format_number(y)})"
 
 
 def _box_text(box: tuple[float, ...]) -> str:
-    x0, y0, x1, y1 = box
-    return f"box (x0={_num(x0)}, y0={_num(y0)}, x1={_num(x1)}, y1={_num(y1)})"
+    x0, y0, x1, y1 = (format_number(v) for v in box)
+    return f"box (x0={x0}, y0={y0}, x1={x1}, y1={y1})"
 
 
 def _as_predictor(predictor_or_sam: Any) -> Predictor:
@@ -139,16 +136,13 @@ def _check_display_width(value: Any, image_width: int) -> int:
         if image_width >= 384:
             return min(image_width, 768)
         return image_width * math.ceil(384 / image_width)  # small images: integer upscale
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"display_width must be an int (CSS pixels) or None, got {type(value).__name__}."
-        )
-    if not 64 <= int(value) <= 4096:
+    value = check_int(value, "display_width", hint="Pass a width in CSS pixels, or None.")
+    if not 64 <= value <= 4096:
         raise ValueError(
             f"display_width must be between 64 and 4096 CSS pixels, got {value}. "
             "Leave it None to fit the image (at most 768 px wide)."
         )
-    return int(value)
+    return value
 
 
 def _encode_png(array: np.ndarray, max_width: int | None = None) -> bytes:
@@ -162,18 +156,6 @@ def _encode_png(array: np.ndarray, max_width: int | None = None) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write via a temporary file in the same folder and a rename: no half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------------------ widget
@@ -220,8 +202,7 @@ class SamClicker:
         multimask: bool = True,
         display_width: int | None = None,
     ) -> None:
-        if not isinstance(multimask, (bool, np.bool_)):
-            raise TypeError(f"multimask must be True or False, got {multimask!r}.")
+        multimask = check_bool(multimask, "multimask")
         predictor = _as_predictor(predictor_or_sam)
         rgb = as_rgb_uint8(image)
         rgb.flags.writeable = False
@@ -381,11 +362,10 @@ class SamClicker:
         if self._result is None:
             raise ValueError("there is no mask to select yet: click on the image first.")
         k = len(self._result)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"index must be an int in [0, {k}), got {type(index).__name__}.")
-        if not 0 <= int(index) < k:
+        index = check_int(index, "index", hint=f"Pass an int in [0, {k}).")
+        if not 0 <= index < k:
             raise ValueError(f"index must be in [0, {k}) (there are {k} masks), got {index}.")
-        self._selected = int(index)
+        self._selected = index
         self._changed(f"selected {self._mask_summary()}", started)
 
     def undo(self) -> bool:
@@ -470,7 +450,7 @@ class SamClicker:
         if self._result is None:
             return self._ignored("ignored mask choice: there is no mask yet")
         k = len(self._result)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        if not is_int(index):
             return self._ignored(f"ignored mask choice {index!r}: not an index")
         if not 0 <= int(index) < k:
             return self._ignored(f"ignored mask choice {index}: there are {k} masks")
@@ -638,6 +618,9 @@ class SamClicker:
                 height=int(h),
                 display_width=self._display_width,
                 color=list(MASK_COLOR),
+                positive_color=list(POSITIVE_COLOR),
+                negative_color=list(NEGATIVE_COLOR),
+                box_color=list(BOX_COLOR),
                 status=self._status,
                 revision=self._revision,
                 **self._frontend_state(),
@@ -663,12 +646,14 @@ class SamClicker:
         h, w = self._image.shape[:2]
         p = self._prompts
         points = ", ".join(
-            f"{'+' if label == 1 else '-'}({_num(x)}, {_num(y)})"
+            f"{'+' if label == 1 else '-'}({format_number(x)}, {format_number(y)})"
             for (x, y), label in zip(p.points, p.labels, strict=True)
         )
         points_text = f"points [{points}]" if p.points else "no points"
         box_text = (
-            "box (" + ", ".join(_num(v) for v in p.box) + ")" if p.box is not None else "no box"
+            "box (" + ", ".join(format_number(v) for v in p.box) + ")"
+            if p.box is not None
+            else "no box"
         )
         if self._result is None:
             mask_text = "no mask"
@@ -761,10 +746,10 @@ class SamClicker:
                 "Create it first (Path(folder).mkdir(parents=True))."
             )
         if suffix == ".npy":
-            _write_atomically(path, lambda f: np.save(f, mask))
+            write_atomically(path, lambda f: np.save(f, mask))
         else:
             png = _encode_png(mask.astype(np.uint8) * 255)
-            _write_atomically(path, lambda f: f.write(png))
+            write_atomically(path, lambda f: f.write(png))
         return path
 
 
@@ -798,7 +783,11 @@ def _view_class() -> type:
         width = traitlets.Int(1).tag(sync=True)
         height = traitlets.Int(1).tag(sync=True)
         display_width = traitlets.Int(512).tag(sync=True)
-        color = traitlets.List(list(MASK_COLOR)).tag(sync=True)
+        # colours [r, g, b] from seglab._colors, so the browser draws what show_static draws
+        color = traitlets.List(list(MASK_COLOR)).tag(sync=True)  # the mask
+        positive_color = traitlets.List(list(POSITIVE_COLOR)).tag(sync=True)
+        negative_color = traitlets.List(list(NEGATIVE_COLOR)).tag(sync=True)
+        box_color = traitlets.List(list(BOX_COLOR)).tag(sync=True)
         mask_bits = traitlets.Bytes(b"").tag(sync=True)
         mask_encoding = traitlets.Unicode("packbits").tag(sync=True)
         points = traitlets.List([]).tag(sync=True)

@@ -458,6 +458,21 @@ def test_the_view_mirrors_the_state(clicker) -> None:
     assert data["image/png"].startswith(b"\x89PNG")
 
 
+def test_the_view_gets_its_colours_from_the_one_python_constant(clicker) -> None:
+    pytest.importorskip("anywidget")
+    from seglab import _colors, viz
+
+    view = clicker.widget
+    assert view.color == list(_colors.MASK_COLOR) == list(viz.PALETTE[0])
+    assert view.positive_color == list(_colors.POSITIVE_COLOR) == list(viz.POSITIVE_COLOR)
+    assert view.negative_color == list(_colors.NEGATIVE_COLOR) == list(viz.NEGATIVE_COLOR)
+    assert view.box_color == list(_colors.BOX_COLOR) == list(viz.BOX_COLOR)
+    script = (Path(__file__).parents[1] / "seglab" / "_widget" / "clicker.js").read_text()
+    assert "rgb(0, 158" not in script and "rgb(213" not in script  # no colour hard-coded
+    for trait in ("positive_color", "negative_color", "box_color"):
+        assert f'model.get("{trait}")' in script
+
+
 def test_a_large_image_is_sent_scaled_down_and_clicks_stay_in_its_pixels(predictor) -> None:
     pytest.importorskip("anywidget")
     big = np.zeros((1200, 2000, 3), dtype=np.uint8)

@@ -14,15 +14,20 @@
 //                      zlib-deflated when mask_encoding is "packbits+deflate", which Python
 //                      uses only after every view said hello with inflate: true),
 //                      points [[x, y, label]], box [x0, y0, x1, y1] or [], scores, areas,
-//                      selected, status, mode, can_undo, color [r, g, b], revision.
+//                      selected, status, mode, can_undo, revision; the colours [r, g, b]
+//                      color (the mask), positive_color, negative_color and box_color, set
+//                      from seglab._colors (one Python constant each, never repeated here).
 //
 // Coordinates: the image is drawn scaled to the cell; (x, y) sent to Python are in pixels of
 // the ORIGINAL image (x = column, y = row), so Python never needs to know the display size.
 
 const DRAG_THRESHOLD_PX = 4; // a press that moves less than this (CSS px) is a click
-const POSITIVE = "rgb(0, 158, 115)"; // seglab.viz.POSITIVE_COLOR, drawn as a star
-const NEGATIVE = "rgb(213, 94, 0)"; // seglab.viz.NEGATIVE_COLOR, drawn as an X
-const BOX = "rgb(0, 158, 115)"; // seglab.viz.BOX_COLOR
+
+function cssColor(rgb) {
+  // a colour trait [r, g, b] (0-255) as CSS
+  const [r, g, b] = rgb;
+  return `rgb(${r}, ${g}, ${b})`;
+}
 
 function asBytes(value) {
   // Bytes traits arrive as DataView (ipywidgets 7 and 8); be liberal in what we accept.
@@ -42,7 +47,7 @@ function element(tag, className, text) {
   return node;
 }
 
-function drawStar(ctx, x, y, r) {
+function drawStar(ctx, x, y, r, fill) {
   ctx.beginPath();
   for (let i = 0; i < 10; i++) {
     const radius = i % 2 === 0 ? r : r * 0.45;
@@ -53,19 +58,19 @@ function drawStar(ctx, x, y, r) {
     else ctx.lineTo(px, py);
   }
   ctx.closePath();
-  ctx.fillStyle = POSITIVE;
+  ctx.fillStyle = fill;
   ctx.fill();
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = "white";
   ctx.stroke();
 }
 
-function drawCross(ctx, x, y, r) {
+function drawCross(ctx, x, y, r, stroke) {
   const h = r * 0.75;
   ctx.lineCap = "round";
   for (const [width, color] of [
     [r * 0.75, "white"],
-    [r * 0.45, NEGATIVE],
+    [r * 0.45, stroke],
   ]) {
     ctx.beginPath();
     ctx.moveTo(x - h, y - h);
@@ -202,17 +207,19 @@ function render({ model, el }) {
       ctx.strokeStyle = "white";
       ctx.setLineDash(drag && drag.moved ? [6, 4] : []);
       ctx.strokeRect(x0, y0, w, h);
-      ctx.strokeStyle = BOX;
+      ctx.strokeStyle = cssColor(model.get("box_color"));
       ctx.setLineDash(drag && drag.moved ? [6, 4] : [8, 0]);
       ctx.strokeRect(x0 + 1, y0 + 1, Math.max(0, w - 2), Math.max(0, h - 2));
       ctx.setLineDash([]);
     }
+    const positive = cssColor(model.get("positive_color"));
+    const negative = cssColor(model.get("negative_color"));
     for (const [x, y, label] of model.get("points")) {
       // a point (x, y) is the pixel whose centre is at (x + 0.5, y + 0.5)
       const px = (x + 0.5) * sx;
       const py = (y + 0.5) * sy;
-      if (label === 1) drawStar(ctx, px, py, 10);
-      else drawCross(ctx, px, py, 9);
+      if (label === 1) drawStar(ctx, px, py, 10, positive);
+      else drawCross(ctx, px, py, 9, negative);
     }
     root.dataset.points = String(model.get("points").length);
   }
@@ -358,6 +365,9 @@ function render({ model, el }) {
     color: "mask",
     points: "prompts",
     box: "prompts",
+    positive_color: "prompts",
+    negative_color: "prompts",
+    box_color: "prompts",
     scores: "controls",
     areas: "controls",
     selected: "controls",
