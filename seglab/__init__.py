@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "mean_iou": "seglab.metrics",
     "per_class_iou": "seglab.metrics",
     "iou_from_confusion": "seglab.metrics",
+    "mean_iou_from_confusion": "seglab.metrics",
     "UNet": "seglab.unet",
     "UNetConfig": "seglab.unet",
     "shape_trace": "seglab.unet",

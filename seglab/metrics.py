@@ -11,7 +11,7 @@ Two families, one module:
   :func:`confusion_matrix`, :func:`per_class_iou` and :func:`mean_iou`. Class ids are integers in
   ``[0, num_classes)``; pixels whose *target* equals ``ignore_index`` (255 in Pascal VOC) are left
   out of every count. For a score over a whole dataset, add up the :func:`confusion_matrix` of
-  every batch and pass the sum to :func:`iou_from_confusion`.
+  every batch and pass the sum to :func:`iou_from_confusion` or :func:`mean_iou_from_confusion`.
 
 The formulas, for a predicted set of pixels A and a true set B::
 
@@ -38,15 +38,15 @@ Inputs and outputs, for every function here:
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import torch
 
+from seglab._util import check_int, is_real, summarize_values, tensor_to_numpy
+
 Array = np.ndarray | torch.Tensor
 
 _TORCH_INT_OK = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
-_SHOW = 6  # how many distinct offending values an error message lists
 
 
 # --------------------------------------------------------------------------- input checks
@@ -96,12 +96,7 @@ def _size(x: Array) -> int:
 
 
 def _to_numpy(x: Array) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu()
-        if x.dtype == torch.bfloat16:  # numpy has no bfloat16
-            x = x.float()
-        return x.numpy()
-    return x
+    return tensor_to_numpy(x) if isinstance(x, torch.Tensor) else x
 
 
 def _count(x: Array) -> int:
@@ -114,18 +109,6 @@ def _count(x: Array) -> int:
 def _distinct(x: Array) -> np.ndarray:
     """Sorted distinct values of x (error messages only, so a copy to the CPU is fine)."""
     return np.unique(_to_numpy(x))
-
-
-def _fmt_values(values: np.ndarray) -> str:
-    def one(v: object) -> str:
-        v = v.item() if isinstance(v, np.generic) else v
-        if isinstance(v, float):
-            return "nan" if math.isnan(v) else f"{v:.4g}"
-        return str(v)
-
-    shown = ", ".join(one(v) for v in values[:_SHOW])
-    more = f", ... ({len(values)} distinct values)" if len(values) > _SHOW else ""
-    return f"[{shown}{more}]"
 
 
 def _extra_axes(big: tuple[int, ...], small: tuple[int, ...]) -> list[int]:
@@ -218,7 +201,7 @@ def _as_bool(x: Array, name: str) -> Array:
         return x != 0
     values = _distinct(x)
     msg = (
-        f"{name} is not a binary mask: it holds the values {_fmt_values(values)} "
+        f"{name} is not a binary mask: it holds the values {summarize_values(values)} "
         f"(dtype {x.dtype}), but a binary mask holds only 0/1, 0./1. or False/True. "
     )
     if _is_float(x):
@@ -253,7 +236,7 @@ def _as_labels(x: Array, name: str) -> Array:
         if bool(bad.any()):
             raise ValueError(
                 f"{name} is a float label map (dtype {x.dtype}) with values that are not class "
-                f"ids: {_fmt_values(_distinct(x[bad]))}. Class ids are whole numbers. If these "
+                f"ids: {summarize_values(x[bad])}. Class ids are whole numbers. If these "
                 f"are per-class scores or probabilities, take the most likely class, "
                 f"{name}.argmax(1) for (N, C, H, W) or {name}.argmax(0) for (C, H, W); if the "
                 "map was resized, use nearest-neighbour interpolation so ids stay whole."
@@ -264,7 +247,7 @@ def _as_labels(x: Array, name: str) -> Array:
 
 
 def _check_empty_value(empty: object) -> float:
-    if isinstance(empty, bool) or not isinstance(empty, numbers.Real):
+    if not is_real(empty):
         raise TypeError(
             f"empty must be a number in [0, 1] or float('nan'), got {type(empty).__name__} "
             f"{empty!r}."
@@ -277,14 +260,6 @@ def _check_empty_value(empty: object) -> float:
     return value
 
 
-def _check_int(value: object, name: str, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an int, got {type(value).__name__} {value!r}. Pass e.g. {example}."
-        )
-    return int(value)
-
-
 def _labels_pair(
     pred: object, target: object, ignore_index: int | None
 ) -> tuple[Array, Array, Array | None, int | None]:
@@ -294,7 +269,7 @@ def _labels_pair(
     CPU in torch, while a mask costs one comparison.
     """
     if ignore_index is not None:
-        ignore_index = _check_int(ignore_index, "ignore_index", "ignore_index=255")
+        ignore_index = check_int(ignore_index, "ignore_index", hint="Pass e.g. ignore_index=255.")
     p, t = _pair(pred, target, labels=True)
     p, t = _as_labels(p, "pred").reshape(-1), _as_labels(t, "target").reshape(-1)
     keep = None if ignore_index is None else t != ignore_index
@@ -336,7 +311,7 @@ def _check_range(
         hint = f"Class ids cannot be negative: remap them to 0..{num_classes - 1}."
     raise ValueError(
         f"{name} has class ids outside [0, {num_classes}) (num_classes={num_classes}): "
-        f"{_fmt_values(values)} at {n_bad} pixel(s). {hint}"
+        f"{summarize_values(values)} at {n_bad} pixel(s). {hint}"
     )
 
 
@@ -471,7 +446,7 @@ def confusion_matrix(
         [0, num_classes) — the message names the values, whether they are in pred or target,
         and a likely fix (e.g. 0/255 masks used as class ids: map 255 -> 1).
     """
-    num_classes = _check_int(num_classes, "num_classes", "num_classes=3")
+    num_classes = check_int(num_classes, "num_classes", hint="Pass e.g. num_classes=3.")
     if num_classes < 1:
         raise ValueError(
             f"num_classes must be at least 1, got {num_classes}. Count the background too."
@@ -492,7 +467,7 @@ def confusion_matrix(
     return counts[:bins].astype(np.int64, copy=False).reshape(num_classes, num_classes)
 
 
-def iou_from_confusion(cm: np.ndarray) -> np.ndarray:
+def iou_from_confusion(cm: np.ndarray, *, ignore_index: int | None = None) -> np.ndarray:
     """Per-class IoU from a confusion matrix (rows true, columns predicted).
 
     For class k: ``IoU_k = cm[k, k] / (row_k + col_k - cm[k, k])`` (true positives over true
@@ -502,12 +477,14 @@ def iou_from_confusion(cm: np.ndarray) -> np.ndarray:
     Arguments:
       cm (np.ndarray): (K, K) non-negative integer counts, e.g. a sum of
         :func:`confusion_matrix` results over a dataset.
+      ignore_index (int | None): the ``ignore_index`` the counts were made with; when it is a
+        class id in [0, K), that class gets NaN, as in :func:`per_class_iou`.
 
     Returns:
       np.ndarray: (K,) float64 IoU per class, NaN where the class never appears.
 
     Raises:
-      TypeError: ``cm`` is not a numpy array of integers.
+      TypeError: ``cm`` is not a numpy array of integers; ``ignore_index`` not an int.
       ValueError: ``cm`` is not square 2-D, or holds negative counts.
     """
     if not isinstance(cm, np.ndarray) or cm.dtype.kind not in "iu":
@@ -525,7 +502,30 @@ def iou_from_confusion(cm: np.ndarray) -> np.ndarray:
     out = np.full(cm.shape[0], np.nan)
     present = union > 0
     out[present] = tp[present] / union[present]
+    if ignore_index is not None:
+        ignore_index = check_int(ignore_index, "ignore_index", hint="Pass e.g. ignore_index=255.")
+        if 0 <= ignore_index < len(out):
+            out[ignore_index] = np.nan
     return out
+
+
+def mean_iou_from_confusion(
+    cm: np.ndarray, *, ignore_index: int | None = None, empty: float = math.nan
+) -> float:
+    """The mIoU of a confusion matrix: the mean of :func:`iou_from_confusion` over the classes
+    present. Sum the :func:`confusion_matrix` of every batch and pass the total for a dataset's
+    mIoU (``seglab.train.evaluate`` does); ``mean_iou(pred, target, K)`` equals
+    ``mean_iou_from_confusion(confusion_matrix(pred, target, K))``.
+
+    Arguments and Raises: as :func:`iou_from_confusion`; ``empty`` as in :func:`mean_iou`.
+
+    Returns:
+      float: a Python float in [0, 1], or ``empty`` when no class is present.
+    """
+    empty = _check_empty_value(empty)
+    per_class = iou_from_confusion(cm, ignore_index=ignore_index)
+    present = ~np.isnan(per_class)
+    return empty if not present.any() else float(per_class[present].mean())
 
 
 def per_class_iou(
@@ -546,10 +546,7 @@ def per_class_iou(
       TypeError, ValueError: as :func:`confusion_matrix`.
     """
     cm = confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
-    out = iou_from_confusion(cm)
-    if ignore_index is not None and 0 <= ignore_index < num_classes:
-        out[ignore_index] = np.nan
-    return out
+    return iou_from_confusion(cm, ignore_index=ignore_index)
 
 
 def mean_iou(
@@ -586,6 +583,5 @@ def mean_iou(
       0.5833
     """
     empty = _check_empty_value(empty)
-    per_class = per_class_iou(pred, target, num_classes, ignore_index=ignore_index)
-    present = ~np.isnan(per_class)
-    return empty if not present.any() else float(per_class[present].mean())
+    cm = confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
+    return mean_iou_from_confusion(cm, ignore_index=ignore_index, empty=empty)

@@ -37,8 +37,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seglab._util import check_int, summarize_values
 from seglab.device import get_device, seed_everything
-from seglab.metrics import confusion_matrix, iou_from_confusion
+from seglab.metrics import confusion_matrix, iou_from_confusion, mean_iou_from_confusion
 from seglab.unet import UNet
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 LOSSES = ("ce", "ce+dice")
 
 LossArg = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-_SHOW = 6  # how many offending values an error message lists
 _REPR_ROWS = 5  # a History longer than twice this shows its first and last few epochs
 
 
@@ -128,12 +128,6 @@ class History:
 # --------------------------------------------------------------------------- checks
 
 
-def _values(t: torch.Tensor) -> str:
-    found = torch.unique(t).tolist()
-    shown = ", ".join(str(v) for v in found[:_SHOW])
-    return shown + (f", ... ({len(found)} distinct)" if len(found) > _SHOW else "")
-
-
 def check_target(
     logits: torch.Tensor | tuple[int, ...], target: object, ignore_index: int | None = None
 ) -> torch.Tensor:
@@ -206,8 +200,9 @@ def check_target(
                 f"to 0..{k - 1}"
             )
         ignoring = "" if ignore_index is None else f" (ignore_index={ignore_index})"
+        found = summarize_values(bad, brackets=False)
         raise ValueError(
-            f"targets hold class ids {_values(bad)} outside [0, {k}): the model outputs {k} "
+            f"targets hold class ids {found} outside [0, {k}): the model outputs {k} "
             f"classes{ignoring}. Fix: {fix}."
         )
     return target
@@ -216,12 +211,7 @@ def check_target(
 def _check_ignore_index(ignore_index: object) -> int | None:
     if ignore_index is None:
         return None
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise TypeError(
-            f"ignore_index must be an int or None, got {type(ignore_index).__name__} "
-            f"{ignore_index!r}; e.g. ignore_index=255."
-        )
-    return int(ignore_index)
+    return check_int(ignore_index, "ignore_index", hint="Pass an int or None, e.g. 255.")
 
 
 def _check_num_classes(num_classes: object, logits: torch.Tensor | tuple[int, ...]) -> int:
@@ -440,7 +430,8 @@ def train(
         class ids outside [0, K) such as 0/255 masks, mismatched shapes), checked before the
         loss is computed. The model keeps the train/eval mode it had.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+    epochs = check_int(epochs, "epochs", hint="Pass e.g. epochs=5.")
+    if epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}; e.g. epochs=5.")
     loss = _check_loss(loss)
     ignore_index = _check_ignore_index(ignore_index)
@@ -534,11 +525,7 @@ def evaluate(
       ((K,) float64 numpy array, NaN for classes in neither predictions nor targets),
       ``"pixel_accuracy"`` (float), ``"confusion_matrix"`` ((K, K) int64, rows true classes).
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(
-            f"num_classes must be an int, got {type(num_classes).__name__} {num_classes!r}."
-        )
-    num_classes = int(num_classes)
+    num_classes = check_int(num_classes, "num_classes")
     ignore_index = _check_ignore_index(ignore_index)
     loss = _check_loss(loss)
     device = _resolve_device(model, device)
@@ -564,15 +551,12 @@ def evaluate(
         model.train(was_training)
     if count == 0:
         raise ValueError("the loader yielded no batches: is the dataset empty?")
-    per_class = iou_from_confusion(cm)  # (K,), NaN where a class never occurs
-    if ignore_index is not None and 0 <= ignore_index < num_classes:
-        per_class[ignore_index] = np.nan
-    present = ~np.isnan(per_class)
     pixels = int(cm.sum())
     return {
         "loss": total / count,
-        "miou": float(per_class[present].mean()) if present.any() else math.nan,
-        "per_class_iou": per_class,
+        "miou": mean_iou_from_confusion(cm, ignore_index=ignore_index),
+        # (K,), NaN where a class never occurs
+        "per_class_iou": iou_from_confusion(cm, ignore_index=ignore_index),
         "pixel_accuracy": float(np.trace(cm)) / pixels if pixels else math.nan,
         "confusion_matrix": cm,
     }

@@ -31,6 +31,7 @@ from seglab.metrics import (
     iou,
     iou_from_confusion,
     mean_iou,
+    mean_iou_from_confusion,
     per_class_iou,
     pixel_accuracy,
 )
@@ -135,6 +136,49 @@ def test_ignore_index_hand_worked() -> None:
     )
     assert pixel_accuracy(pred, target, ignore_index=255) == 0.75  # 3 of the 4 kept pixels
     assert mean_iou(pred, target, 2, ignore_index=255) == pytest.approx((1 / 2 + 2 / 3) / 2)
+
+
+def test_miou_from_a_summed_confusion_matrix_is_mean_iou_of_everything() -> None:
+    rng = np.random.default_rng(3)
+    preds = rng.integers(0, 4, size=(3, 6, 7))
+    targets = rng.integers(0, 4, size=(3, 6, 7))
+    targets[0, 0] = 255
+    cm = sum(
+        confusion_matrix(p, t, 4, ignore_index=255) for p, t in zip(preds, targets, strict=True)
+    )
+    assert mean_iou_from_confusion(cm, ignore_index=255) == mean_iou(
+        preds, targets, 4, ignore_index=255
+    )
+    expected = iou_from_confusion(cm)
+    expected[1] = np.nan  # an ignore_index that is a class id scores NaN, as in per_class_iou
+    np.testing.assert_array_equal(iou_from_confusion(cm, ignore_index=1), expected)
+    assert math.isnan(mean_iou_from_confusion(np.zeros((2, 2), np.int64)))
+    assert mean_iou_from_confusion(np.zeros((2, 2), np.int64), empty=0.0) == 0.0
+    with pytest.raises(TypeError, match="ignore_index must be an int, got float"):
+        iou_from_confusion(cm, ignore_index=1.0)
+
+
+def test_other_ious_in_seglab_equal_metrics_iou() -> None:
+    """IoU is defined once, here; the batched torch IoU used in mini-SAM training
+    (seglab.sam.interactive.mask_iou) must agree with it (its empty case is 0.0)."""
+    pytest.importorskip("segment_anything")
+    from seglab.sam.interactive import mask_iou
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 3, 9, 11, generator=gen)  # (K, M, H, W)
+    gt = torch.rand(4, 9, 11, generator=gen) > 0.6  # (K, H, W)
+    valid = torch.rand(4, 9, 11, generator=gen) > 0.2
+    logits[1, 2] = -1.0  # an empty prediction ...
+    gt[1] = False  # ... of an empty object
+    for v in (None, valid):
+        got = mask_iou(logits, gt, v)
+        assert got.shape == (4, 3)
+        for k in range(4):
+            for m in range(3):
+                pred, true = logits[k, m] > 0, gt[k]
+                if v is not None:
+                    pred, true = pred & v[k], true & v[k]
+                assert got[k, m].item() == pytest.approx(iou(pred, true, empty=0.0), abs=1e-6)
 
 
 def test_absent_class_is_nan_and_left_out_of_the_mean() -> None:

@@ -265,6 +265,9 @@ def test_train_options_are_checked(scenes: tuple[torch.Tensor, torch.Tensor]) ->
     model = tiny_unet()
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         train(model, batch, epochs=0)
+    for wrong_type in (2.0, True, "3"):  # the wrong type is a TypeError (it was a ValueError)
+        with pytest.raises(TypeError, match="epochs must be an int, got"):
+            train(model, batch, epochs=wrong_type)
     with pytest.raises(ValueError, match="loss must be one of 'ce', 'ce\\+dice'"):
         train(model, batch, epochs=1, loss="dice")
     with pytest.raises(ValueError, match="num_classes=21 but the model outputs 5"):
