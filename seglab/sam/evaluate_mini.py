@@ -16,6 +16,7 @@ import torch
 from segment_anything.modeling import Sam
 
 from seglab.data import Scene, interior_point, make_scene, mask_box
+from seglab.metrics import iou
 
 #: Seed tag of held-out scenes: scene i is drawn from rng([HELDOUT_TAG, i]).
 HELDOUT_TAG = 0x68656C64
@@ -35,11 +36,6 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     ra = np.argsort(np.argsort(np.asarray(a, float))).astype(float)
     rb = np.argsort(np.argsort(np.asarray(b, float))).astype(float)
     return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
 @torch.no_grad()
@@ -79,13 +75,13 @@ def evaluate_predictor(
                 continue
             click = np.array([interior_point(gt)], np.float32)
             masks, iou_pred, low = predictor.predict(click, np.array([1]), multimask_output=True)
-            ious = [_iou(m, gt) for m in masks]
+            ious = [iou(m, gt) for m in masks]
             top = int(np.argmax(iou_pred))
             point.append(ious[top])
             scores += iou_pred.tolist()
             truths += ious
             m, _, _ = predictor.predict(box=scene.boxes[k], multimask_output=False)
-            box.append(_iou(m[0], gt))
+            box.append(iou(m[0], gt))
             # the neighbour this mask wrongly covers most, if it covers > 10 % of it
             pred = masks[top]
             overlaps = [
@@ -102,7 +98,7 @@ def evaluate_predictor(
                     multimask_output=False,
                 )
                 cases += 1
-                improved += _iou(m2[0], gt) > ious[top]
+                improved += iou(m2[0], gt) > ious[top]
     generator = SamAutomaticMaskGenerator(sam, **{"points_per_side": 16, **amg_options})
     found, total, n_masks = 0, 0, 0
     for i in range(amg_scenes):
@@ -113,7 +109,7 @@ def evaluate_predictor(
             if gt.sum() < MIN_AREA:
                 continue
             total += 1
-            found += any(_iou(g, gt) > 0.5 for g in generated)
+            found += any(iou(g, gt) > 0.5 for g in generated)
     sam.train(was_training)
     return {
         "objects": len(point),
@@ -175,7 +171,6 @@ def click_series(
 
     Returns the IoU after each click and the clicks ``(x, y, label)``.
     """
-    from seglab.metrics import iou
     from seglab.sam.interactive import largest_error_click
 
     x, y = interior_point(gt if first is None else first)
@@ -222,7 +217,6 @@ def evaluate_photos(
     """
     from segment_anything import SamAutomaticMaskGenerator, SamPredictor
 
-    from seglab.metrics import iou
     from seglab.sam.bank import eval_composite
     from seglab.sam.composites import EVAL_PHOTOS, load_photos
 
