@@ -246,9 +246,17 @@ def test_mini_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert files_in(tmp_path) == []
 
 
-@pytest.mark.parametrize("retries", [-1, 1.5, True])
-def test_bad_retries_is_refused(tmp_path: Path, retries: object) -> None:
-    with pytest.raises(ValueError, match="retries must be an int >= 0"):
+@pytest.mark.parametrize(
+    ("retries", "error", "match"),
+    [
+        (-1, ValueError, "retries must be an int >= 0"),
+        # the wrong type is a TypeError (it was a ValueError before the one type rule)
+        (1.5, TypeError, "retries must be an int, got float"),
+        (True, TypeError, "retries must be an int, got bool"),
+    ],
+)
+def test_bad_retries_is_refused(tmp_path: Path, retries: object, error, match) -> None:
+    with pytest.raises(error, match=match):
         download_checkpoint(fake_model("http://x.invalid/f"), tmp_path, retries=retries)  # type: ignore[arg-type]
 
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import warnings
 import weakref
 from collections import OrderedDict
@@ -54,6 +53,8 @@ from typing import Any
 import numpy as np
 import torch
 from segment_anything.modeling import Sam
+
+from seglab._util import atomic_path, check_int, is_int
 
 __all__ = [
     "CacheKey",
@@ -306,13 +307,7 @@ class EmbeddingCache:
     """
 
     def __init__(self, max_items: int = 8, disk_dir: str | os.PathLike[str] | None = None):
-        if isinstance(max_items, (bool, np.bool_)) or not isinstance(max_items, (int, np.integer)):
-            raise TypeError(
-                f"max_items must be an int, got {type(max_items).__name__} {max_items!r}. "
-                "Pass e.g. max_items=8."
-            )
-        if max_items < 0:
-            raise ValueError(f"max_items must be >= 0, got {max_items}. Pass e.g. max_items=8.")
+        max_items = check_int(max_items, "max_items", minimum=0, hint="Pass e.g. max_items=8.")
         if disk_dir is not None and not isinstance(disk_dir, (str, os.PathLike)):
             raise TypeError(
                 f"disk_dir must be a folder path (str or pathlib.Path) or None, got "
@@ -492,7 +487,7 @@ def _check_payload(data: Any, key: CacheKey) -> CachedEmbedding:
         if (
             not isinstance(value, (list, tuple))
             or len(value) != 2
-            or not all(isinstance(v, int) and v > 0 for v in value)
+            or not all(is_int(v) and v > 0 for v in value)
         ):
             raise ValueError(f"{name} is not two positive ints")
         sizes.append((int(value[0]), int(value[1])))
@@ -500,13 +495,8 @@ def _check_payload(data: Any, key: CacheKey) -> CachedEmbedding:
 
 
 def _atomic_save(payload: dict[str, Any], path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename over ``path``."""
+    """torch.save to a temporary file in the same folder, then rename over ``path``
+    (``<name>.<random>.tmp``, which ``clear`` recognises if a killed process left one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, mode=None) as tmp:  # owner-only (0600), as the cache always was
+        torch.save(payload, str(tmp))

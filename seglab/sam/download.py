@@ -41,6 +41,7 @@ import pooch
 import requests
 from tqdm.auto import tqdm
 
+from seglab._util import check_int
 from seglab.sam.registry import (
     CACHE_DIR_ENV_VAR,
     ModelInfo,
@@ -224,11 +225,12 @@ def download_checkpoint(
       CheckpointDownloadError: the download failed; the message says why and how to get the
         file another way. Nothing is left at the final path.
       FileNotFoundError: mini was asked for but this install of seglab lacks its weights.
-      ValueError, TypeError: unknown model name, or a negative ``retries``.
+      ValueError: unknown model name, or a negative ``retries``.
+      TypeError: ``model`` is neither a name nor a ModelInfo, or ``retries`` is not an int
+        (e.g. a bool or a float).
     """
     info = get_model_info(model)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries must be an int >= 0, got {retries!r}. Use e.g. retries=2.")
+    retries = check_int(retries, "retries", minimum=0, hint="Use e.g. retries=2.")
     path = checkpoint_path(info, cache_dir)
     if info.shipped:
         if not path.is_file():

@@ -19,7 +19,6 @@ Shapes at the default config (B = batch):
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,6 +32,8 @@ from segment_anything.modeling import (
     Sam,
     TwoWayTransformer,
 )
+
+from seglab._util import atomic_path
 
 #: The mini-SAM weights that ship inside the package (written by ``seglab.sam.train_mini``).
 MINI_WEIGHTS_PATH: Path = Path(__file__).with_name("weights") / "mini_sam.pt"
@@ -160,15 +161,8 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
     """``torch.save`` to a temporary file beside ``path``, then rename: never a half-written one."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, mode=0o644) as tmp:  # 0644: a checkpoint is meant to be shared
+        torch.save(obj, str(tmp))
 
 
 def save_mini_checkpoint(

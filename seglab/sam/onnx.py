@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -53,6 +52,8 @@ import torch
 import torch.nn.functional as F
 from segment_anything.modeling import Sam
 from segment_anything.utils.onnx import SamOnnxModel
+
+from seglab._util import atomic_path, check_int
 
 #: Input names, in order, as in Meta's export script and ``notebooks/onnx_model_example.ipynb``.
 ONNX_INPUT_NAMES: tuple[str, ...] = (
@@ -143,8 +144,7 @@ def _check_arguments(sam: object, path: object, opset: object) -> Path:
             f"path must be a file path (str or Path), got {type(path).__name__}; "
             "e.g. export_onnx(sam, 'sam_decoder.onnx')."
         )
-    if isinstance(opset, bool) or not isinstance(opset, int):
-        raise TypeError(f"opset must be an int such as {DEFAULT_OPSET}, got {opset!r}.")
+    opset = check_int(opset, "opset", hint=f"Pass e.g. opset={DEFAULT_OPSET}.")
     if opset < MIN_OPSET:
         raise ValueError(
             f"opset {opset} is too old for SAM's decoder: use {MIN_OPSET} or newer "
@@ -237,31 +237,25 @@ def export_onnx(
         options["dynamo"] = False  # the TorchScript exporter (see the module docstring)
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        with warnings.catch_warnings():
-            # Expected and harmless, and nothing the caller can act on: the tracer's notes on
-            # Python values it sees; torch >= 2.9 calling the TorchScript exporter (and parts of
-            # it) deprecated; the note that select_masks' indexing assumes indices >= 0 (they
-            # come from argmax).
-            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            warnings.filterwarnings("ignore", message="Exporting aten::index operator")
-            torch.onnx.export(
-                onnx_model,
-                tuple(inputs[name] for name in ONNX_INPUT_NAMES),
-                tmp,
-                export_params=True,
-                input_names=list(ONNX_INPUT_NAMES),
-                output_names=list(output_names),
-                dynamic_axes=ONNX_DYNAMIC_AXES,
-                opset_version=opset,
-                **options,
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # written under a temporary name and renamed (0644: a model file is meant to be shared),
+    # so a failed export leaves nothing at the target
+    with atomic_path(target, mode=0o644) as tmp, warnings.catch_warnings():
+        # Expected and harmless, and nothing the caller can act on: the tracer's notes on
+        # Python values it sees; torch >= 2.9 calling the TorchScript exporter (and parts of
+        # it) deprecated; the note that select_masks' indexing assumes indices >= 0 (they
+        # come from argmax).
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="Exporting aten::index operator")
+        torch.onnx.export(
+            onnx_model,
+            tuple(inputs[name] for name in ONNX_INPUT_NAMES),
+            str(tmp),  # a str: what every supported torch version accepts
+            export_params=True,
+            input_names=list(ONNX_INPUT_NAMES),
+            output_names=list(output_names),
+            dynamic_axes=ONNX_DYNAMIC_AXES,
+            opset_version=int(opset),
+            **options,
+        )
     return target

@@ -40,6 +40,7 @@ import torch
 from segment_anything import SamPredictor
 from segment_anything.modeling import Sam
 
+from seglab._util import check_bool, check_int
 from seglab.images import as_rgb_uint8
 from seglab.prompts import validate_box, validate_labels, validate_mask_input, validate_points
 from seglab.sam.cache import CachedEmbedding, CacheKey, EmbeddingCache, ModelFingerprint
@@ -170,12 +171,6 @@ class BatchPredictionResult:
             f"BatchPredictionResult({b} prompts x {k} mask{'s' if k != 1 else ''} of {h}x{w}, "
             f"best scores={_scores_text(best)})"
         )
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}.")
-    return bool(value)
 
 
 class Predictor:
@@ -398,7 +393,7 @@ class Predictor:
         low_res = None
         if mask_input is not None:
             low_res = validate_mask_input(mask_input, self.model.prompt_encoder.mask_input_size)
-        multimask = _check_bool(multimask, "multimask")
+        multimask = check_bool(multimask, "multimask")
 
         masks, scores, logits = self._predictor.predict(
             point_coords=coords,
@@ -431,11 +426,8 @@ class Predictor:
           BatchPredictionResult: masks (B, K, H, W) bool, scores (B, K), logits (B, K, h, w).
         """
         size = self._require_image()
-        multimask = _check_bool(multimask, "multimask")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}.")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        multimask = check_bool(multimask, "multimask")
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
         array = validate_box(boxes, size)
         array = array.reshape(-1, 4)
         p = self._predictor
@@ -443,8 +435,8 @@ class Predictor:
         # so that a box gives the same mask here as in predict(box=...).
         transformed = p.transform.apply_boxes(array, p.original_size).astype(np.float32)
         masks, scores, logits = [], [], []
-        for start in range(0, len(transformed), int(batch_size)):
-            chunk = torch.from_numpy(transformed[start : start + int(batch_size)]).to(self.device)
+        for start in range(0, len(transformed), batch_size):
+            chunk = torch.from_numpy(transformed[start : start + batch_size]).to(self.device)
             m, s, lg = p.predict_torch(None, None, boxes=chunk, multimask_output=multimask)
             masks.append(m.cpu().numpy())
             scores.append(s.float().cpu().numpy())

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pooch
 
+from seglab._util import is_int
+
 #: Environment variable naming the folder for downloaded checkpoints (and on-disk caches).
 CACHE_DIR_ENV_VAR = "SEGLAB_CACHE_DIR"
 
@@ -73,7 +75,7 @@ class ModelInfo:
     def __post_init__(self) -> None:
         # A downloadable entry must be checkable, or a broken download could be trusted.
         if self.url is not None:
-            if not isinstance(self.size_bytes, int) or self.size_bytes <= 0:
+            if not is_int(self.size_bytes) or self.size_bytes <= 0:
                 raise ValueError(
                     f"ModelInfo {self.name!r} has a url but size_bytes={self.size_bytes!r}; "
                     "give the exact file size in bytes (a positive int)."
