@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from seglab._util import check_int, is_int
+
 #: Semantic class names, indexed by class id (0 is the background).
 CLASSES: tuple[str, ...] = ("background", "ellipse", "rectangle", "triangle", "blob")
 
@@ -69,13 +71,9 @@ class Scene:
 
 
 def _check_size(size: object) -> tuple[int, int]:
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+    if is_int(size):
         size = (int(size), int(size))
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in size)
-    ):
+    if not isinstance(size, (tuple, list)) or len(size) != 2 or not all(is_int(s) for s in size):
         raise TypeError(
             f"size must be an int or a pair of ints (H, W), got {size!r}. Pass e.g. (256, 256)."
         )
@@ -89,9 +87,6 @@ def _check_size(size: object) -> tuple[int, int]:
 
 
 def _check_n_objects(n_objects: object) -> tuple[int, int]:
-    def is_int(v: object) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
     if is_int(n_objects):
         lo = hi = int(n_objects)  # type: ignore[arg-type]
     elif (
@@ -116,7 +111,7 @@ def _check_n_objects(n_objects: object) -> tuple[int, int]:
 def _as_rng(seed: object) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+    if is_int(seed):
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}. Pass e.g. 0 or 1234.")
         return np.random.default_rng(int(seed))
@@ -352,7 +347,8 @@ class SyntheticScenes(torch.utils.data.Dataset):
         task: str = "semantic",
         n_objects: int | tuple[int, int] = (2, 6),
     ) -> None:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+        n = check_int(n, "n", hint="Pass e.g. 200.")
+        if n <= 0:
             raise ValueError(f"n must be a positive int, got {n!r}. Pass e.g. 200.")
         if task not in ("semantic", "instance"):
             raise ValueError(f"task must be 'semantic' or 'instance', got {task!r}.")

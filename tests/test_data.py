@@ -166,6 +166,13 @@ def test_dataset_bad_arguments(kwargs, match):
         SyntheticScenes(**kwargs)
 
 
+@pytest.mark.parametrize("n", [2.0, True, "3"])
+def test_dataset_size_of_the_wrong_type_is_a_type_error(n):
+    # the one type rule: a bool, float or str count is a TypeError (it was a ValueError)
+    with pytest.raises(TypeError, match="n must be an int, got"):
+        SyntheticScenes(n)
+
+
 def test_mask_box_is_xyxy_with_the_last_pixel_included():
     from seglab.data import mask_box
 
