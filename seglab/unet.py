@@ -52,6 +52,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seglab._util import check_bool, check_int, is_int
+
 #: Padding modes understood by :func:`pad_to_multiple`.
 PAD_MODES = ("reflect", "replicate", "constant")
 
@@ -83,11 +85,8 @@ class UNetConfig:
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "base_channels", "depth"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(
-                    f"UNetConfig.{name} must be an int, got {type(value).__name__} {value!r}."
-                )
+            value = check_int(getattr(self, name), f"UNetConfig.{name}")
+            object.__setattr__(self, name, value)  # a NumPy int is stored as a Python int
             if value < 1:
                 raise ValueError(f"UNetConfig.{name} must be at least 1, got {value}.")
         if self.n_classes < 2:
@@ -96,12 +95,7 @@ class UNetConfig:
                 f"{self.n_classes}. For a yes/no mask use n_classes=2."
             )
         for name in ("batch_norm", "pad_input"):
-            value = getattr(self, name)
-            if not isinstance(value, bool):
-                raise TypeError(
-                    f"UNetConfig.{name} must be True or False, got {type(value).__name__} "
-                    f"{value!r}."
-                )
+            object.__setattr__(self, name, check_bool(getattr(self, name), f"UNetConfig.{name}"))
 
     @property
     def multiple(self) -> int:
@@ -363,8 +357,7 @@ def pad_to_multiple(
             f"x must be a torch.Tensor (..., H, W), got {type(x).__name__}; "
             "convert a numpy array with torch.from_numpy(x)."
         )
-    if isinstance(multiple, bool) or not isinstance(multiple, int):
-        raise TypeError(f"multiple must be an int, got {type(multiple).__name__} {multiple!r}.")
+    multiple = check_int(multiple, "multiple")
     if multiple < 1:
         raise ValueError(f"multiple must be at least 1, got {multiple}; e.g. 2**depth = 8.")
     if mode not in PAD_MODES:
@@ -397,10 +390,10 @@ def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if (
         not isinstance(size, (tuple, list, torch.Size))
         or len(size) != 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in size)
+        or not all(is_int(s) for s in size)
     ):
         raise TypeError(f"size must be a pair of ints (H, W), got {size!r}; e.g. (250, 250).")
-    h, w = size
+    h, w = int(size[0]), int(size[1])
     if x.ndim < 2 or not (0 < h <= x.shape[-2] and 0 < w <= x.shape[-1]):
         raise ValueError(
             f"cannot crop a tensor of shape {tuple(x.shape)} to {_size_str(h, w)}: the size must "
@@ -433,20 +426,25 @@ def shape_trace(
       ("pool1", ...), ..., ("bottleneck", ...), ("up3", ...), ("cat3", ...), ("dec3", ...), ...,
       ("final", (1, 21, 64, 64))`` - plus ``"pad"`` and ``"crop"`` when ``pad_input`` pads.
       Print it as a table with ``for name, shape in trace: print(f"{name:<11}{shape}")``.
+
+    Raises:
+      TypeError: ``model`` is not a seglab UNet; ``input_size`` is not an int or a sequence
+        of ints (a float or a bool size is a TypeError).
+      ValueError: ``input_size`` has another length than 1, 2 or 4 numbers, or a size < 1;
+        or the model refuses the size, as a real call would.
     """
     if not isinstance(model, UNet):
         raise TypeError(f"shape_trace needs a seglab UNet, got {type(model).__name__}.")
-    if isinstance(input_size, int) and not isinstance(input_size, bool):
+    if is_int(input_size):
         input_size = (input_size, input_size)
-    if (
-        not isinstance(input_size, (tuple, list, torch.Size))
-        or len(input_size) not in (2, 4)
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in input_size)
+    wanted = f"input_size must be S, (H, W) or (B, C, H, W) positive ints, got {input_size!r}"
+    if not isinstance(input_size, (tuple, list, torch.Size)) or not all(
+        is_int(s) for s in input_size
     ):
-        raise ValueError(
-            f"input_size must be S, (H, W) or (B, C, H, W) positive ints, got {input_size!r}; "
-            "e.g. (256, 256)."
-        )
+        raise TypeError(f"{wanted}; e.g. (256, 256).")
+    if len(input_size) not in (2, 4) or not all(s > 0 for s in input_size):
+        raise ValueError(f"{wanted}; e.g. (256, 256).")
+    input_size = tuple(int(s) for s in input_size)
     if len(input_size) == 2:
         input_size = (1, model.config.in_channels, *input_size)
     dtype = next(model.parameters()).dtype

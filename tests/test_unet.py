@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -196,6 +197,11 @@ def test_config_errors_name_the_problem() -> None:
         UNetConfig(base_channels=8.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="pad_input must be True or False"):
         UNetConfig(pad_input=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="depth must be an int, got bool"):
+        UNetConfig(depth=True)  # type: ignore[arg-type]
+    numpy_config = UNetConfig(base_channels=np.int64(8), batch_norm=np.bool_(False))
+    assert numpy_config == UNetConfig(base_channels=8, batch_norm=False)
+    assert type(numpy_config.base_channels) is int and type(numpy_config.batch_norm) is bool
 
 
 def test_without_batch_norm_convolutions_get_a_bias() -> None:
@@ -270,6 +276,12 @@ def test_shape_trace_checks_sizes_like_a_real_call() -> None:
         shape_trace(UNet(), (250, 250))
     with pytest.raises(ValueError, match="input_size must be"):
         shape_trace(UNet(), (3, 64, 64))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="input_size must be"):
+        shape_trace(UNet(), (0, 64))
+    # the one type rule: a float or bool size is a TypeError (it was a ValueError)
+    for wrong_type in ((64.0, 64), 64.0, True, "64"):
+        with pytest.raises(TypeError, match="input_size must be"):
+            shape_trace(UNet(), wrong_type)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="needs a seglab UNet"):
         shape_trace(torch.nn.Conv2d(3, 3, 1), 8)  # type: ignore[arg-type]
 
