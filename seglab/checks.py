@@ -48,6 +48,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from seglab._util import format_number, is_bool, is_int, is_real, is_tensor, tensor_to_numpy
+
 __all__ = ["PLACEHOLDER_MESSAGE", "Case", "CheckResult", "Question", "describe"]
 
 #: The message of the ``NotImplementedError`` that the learner copies raise where a solution
@@ -109,25 +111,6 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _float_text(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    text = repr(float(value))
-    return text if len(text) <= 10 else f"{value:.6g}"
-
-
-def _is_tensor(value: Any) -> bool:
-    # By name, so that this module does not import torch.
-    return any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(value).__mro__)
-
-
-def _tensor_numpy(value: Any) -> np.ndarray:
-    value = value.detach().cpu()
-    if not value.dtype.is_floating_point or value.dtype.itemsize >= 4:
-        return value.numpy()
-    return value.float().numpy()  # float16 / bfloat16
-
-
 def _array_values(array: np.ndarray) -> str:
     """A one-line picture of an array's values: all of them when few, a summary otherwise."""
     if array.size <= _MAX_VALUES:
@@ -153,15 +136,15 @@ def _array_values(array: np.ndarray) -> str:
 
 
 def _num(value: Any) -> str:
-    value = value.item() if isinstance(value, np.generic) else value
-    return _float_text(value) if isinstance(value, float) else str(value)
+    """A number as a learner would type it: a float keeps its point (1.0), see format_number."""
+    return format_number(value, exact=True)
 
 
 def _numbers_only(value: Any) -> bool:
     """True for (nested) lists and tuples of plain numbers."""
     if isinstance(value, (tuple, list)):
         return all(_numbers_only(v) for v in value)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not is_bool(value)
 
 
 def describe(value: Any) -> str:
@@ -177,22 +160,22 @@ def describe(value: Any) -> str:
     Returns:
       str: one line of text.
     """
-    if value is None or isinstance(value, (bool, np.bool_)):
+    if value is None or is_bool(value):
         return repr(bool(value)) if value is not None else "None"
     if value is Ellipsis:
         return "... (Ellipsis)"
     if isinstance(value, numbers.Integral):
         return f"{int(value)} ({type(value).__name__})"
     if isinstance(value, numbers.Real):
-        return f"{_float_text(float(value))} ({type(value).__name__})"
+        return f"{_num(float(value))} ({type(value).__name__})"
     if isinstance(value, str):
         return _short(repr(value), 80)
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}, dtype {value.dtype}, {_array_values(value)}"
-    if _is_tensor(value):
+    if is_tensor(value):
         return (
             f"torch tensor of shape {tuple(value.shape)}, dtype {value.dtype}, "
-            f"{_array_values(_tensor_numpy(value))}"
+            f"{_array_values(tensor_to_numpy(value))}"
         )
     if isinstance(value, BaseException):
         return _short(f"{type(value).__name__}({str(value)!r})", 300)
@@ -233,21 +216,21 @@ def _compare(expected: Any, got: Any) -> str | None:
     expected and returned values, printed side by side, say it all)."""
     if isinstance(expected, np.ndarray):
         return _compare_arrays(expected, got)
-    if isinstance(expected, bool):
-        if not isinstance(got, (bool, np.bool_)):
+    if is_bool(expected):
+        if not is_bool(got):
             return f"expected True or False, got {type(got).__name__}"
-        return None if bool(got) == expected else ""
+        return None if bool(got) == bool(expected) else ""
     if isinstance(expected, numbers.Integral):
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Integral):
-            if _is_tensor(got):
+        if not is_int(got):
+            if is_tensor(got):
                 return "a torch tensor where a Python int is expected: use .item()"
             return f"expected an integer, got {type(got).__name__}"
         return None if int(got) == int(expected) else ""
     if isinstance(expected, numbers.Real):
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Real):
-            if _is_tensor(got) or isinstance(got, np.ndarray):
+        if not is_real(got):
+            if is_tensor(got) or isinstance(got, np.ndarray):
                 return (
-                    f"a {'tensor' if _is_tensor(got) else 'numpy array'} where a number is "
+                    f"a {'tensor' if is_tensor(got) else 'numpy array'} where a number is "
                     "expected: return a Python float, e.g. float(x) or x.item()"
                 )
             return f"expected a number, got {type(got).__name__}"
@@ -259,7 +242,7 @@ def _compare(expected: Any, got: Any) -> str | None:
 
 
 def _compare_arrays(expected: np.ndarray, got: Any) -> str | None:
-    if _is_tensor(got):
+    if is_tensor(got):
         return "a torch tensor where a numpy array is expected: return tensor.cpu().numpy()"
     if not isinstance(got, np.ndarray):
         return f"expected a numpy array, got {type(got).__name__}"
@@ -287,8 +270,8 @@ def _same_input(before: Any, after: Any) -> bool:
         return before.shape == after.shape and bool(
             np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
         )
-    if _is_tensor(before) and _is_tensor(after):
-        return _same_input(_tensor_numpy(before), _tensor_numpy(after))
+    if is_tensor(before) and is_tensor(after):
+        return _same_input(tensor_to_numpy(before), tensor_to_numpy(after))
     return True
 
 
@@ -429,7 +412,7 @@ class Question:
 
     def hint(self, n: int = 1) -> None:
         """Print hint number ``n`` (1 = the gentlest)."""
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(self.hints):
+        if not is_int(n) or not 1 <= n <= len(self.hints):
             print(f"{self.name} has hints 1 to {len(self.hints)}; try {self.name}.hint(1).")
             return
         more = f" ({self.name}.hint({n + 1}) for the next one)" if n < len(self.hints) else ""

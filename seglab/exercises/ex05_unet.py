@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seglab._util import is_real
 from seglab.checks import Case, Question
 from seglab.unet import UNet, pad_to_multiple
 
@@ -165,7 +166,7 @@ def _verify_step(kind: str, stale_gradients: bool):
         ref_loss, before, after = _reference_step(kind, stale_gradients)
         if isinstance(got, torch.Tensor):
             return "the loss came back as a tensor: return loss.item(), a Python float"
-        if isinstance(got, bool) or not isinstance(got, (int, float)):
+        if not is_real(got):
             return f"expected the loss as a Python float (loss.item()), got {type(got).__name__}"
         if abs(got - ref_loss) > 1e-4:
             return (
