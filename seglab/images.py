@@ -61,7 +61,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from seglab._util import describe_array, is_tensor, kind_of, tensor_to_numpy
+from seglab._util import describe_array, format_number, is_tensor, kind_of, tensor_to_numpy
 
 _CHANNELS = (1, 3, 4)
 
@@ -177,6 +177,10 @@ def _to_hwc(array: np.ndarray, what: str, channels_first: bool) -> np.ndarray:
     )
 
 
+def _range(low: float, high: float) -> str:
+    return f"[{format_number(low, digits=4)}, {format_number(high, digits=4)}]"
+
+
 def _to_uint8(hwc: np.ndarray, what: str) -> np.ndarray:
     """Apply the value rules of the module docstring; always returns a new array."""
     kind = hwc.dtype.kind
@@ -208,7 +212,7 @@ def _to_uint8(hwc: np.ndarray, what: str) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     if low < 0 or high > 255:
         raise ValueError(
-            f"image is a {what} with values in [{low:.4g}, {high:.4g}]: floats must lie in "
+            f"image is a {what} with values in {_range(low, high)}: floats must lie in "
             "[0, 1] or [0, 255]. If it was normalized (x - mean) / std, undo that first "
             "(x * std + mean); otherwise rescale it to [0, 1] with (image - image.min()) / "
             "(image.max() - image.min()) or clip it with np.clip(image, 0, 1)."
@@ -217,7 +221,7 @@ def _to_uint8(hwc: np.ndarray, what: str) -> np.ndarray:
         values = values * 255.0
     elif high < 2:
         raise ValueError(
-            f"image is a {what} with values in [{low:.4g}, {high:.4g}]: ambiguous. A maximum "
+            f"image is a {what} with values in {_range(low, high)}: ambiguous. A maximum "
             "a little above 1 looks like a [0, 1] image that overshot (clip it: "
             "np.clip(image, 0, 1)); if it really is a [0, 255] image, it is almost black "
             "(convert it yourself: np.round(image).astype(np.uint8))."
