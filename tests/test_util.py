@@ -134,6 +134,7 @@ def test_tensor_to_numpy_detaches_and_shares_cpu_memory() -> None:
     assert plain[0] == 5
 
 
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
 def test_tensor_to_numpy_refuses_what_numpy_cannot_hold() -> None:
     half_complex = torch.zeros(2, dtype=torch.complex32)
     with pytest.raises(
