@@ -13,13 +13,13 @@ masks bit-packed, and the parent of each entity.
 from __future__ import annotations
 
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from seglab._util import write_atomically
 from seglab.sam.composites import TRAIN_PHOTOS, Composite, load_photos, make_composite
 
 #: Seed tag of the bank: composite i of chunk c is drawn from rng([BANK_TAG, seed, c, i]).
@@ -91,22 +91,16 @@ def _render_chunk(args: tuple[Path, int, int, int, int, float]) -> Path:
         masks.append(np.packbits(padded.reshape(len(c.masks), -1), axis=1))
         parents.append(c.parents)
         kinds.append(c.kinds)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(
-            tmp,
-            images=images,
-            sizes=np.array(sizes, np.int64),
-            counts=np.array(counts, np.int64),
-            masks=np.concatenate(masks),
-            parents=np.concatenate(parents),
-            kinds=np.concatenate(kinds),
-        )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    arrays = {
+        "images": images,
+        "sizes": np.array(sizes, np.int64),
+        "counts": np.array(counts, np.int64),
+        "masks": np.concatenate(masks),
+        "parents": np.concatenate(parents),
+        "kinds": np.concatenate(kinds),
+    }
+    # a chunk on disk is always complete: an interrupted build leaves no half file to reuse
+    write_atomically(path, lambda f: np.savez(f, **arrays))
     return path
 
 
