@@ -43,40 +43,72 @@ def _available(kind: str) -> bool:
     return kind == "cpu"
 
 
+def _cuda_count() -> int:
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _this_machine() -> list[str]:
+    """The names ``get_device`` accepts on this machine, e.g. ``['cuda:0', 'cuda:1', 'cpu']``.
+
+    Only what exists here: a learner without a GPU is not offered ``cuda`` or ``mps``.
+    """
+    count = _cuda_count()
+    names = ["cuda"] if count == 1 else [f"cuda:{i}" for i in range(count)]
+    if _mps_available():
+        names.append("mps")
+    return [*names, "cpu"]
+
+
+def _offer() -> str:
+    """The end of every device error: what to pass instead, on this machine."""
+    names = _this_machine()
+    if names == ["cpu"]:
+        return "This machine has only the CPU: pass 'cpu', or leave it unset."
+    return (
+        f"This machine has {', '.join(map(repr, names))}: pass one of those, "
+        "or leave it unset to choose automatically."
+    )
+
+
+def _why_not(kind: str) -> str:
+    """Why ``kind`` (cuda or mps) is missing, when the reason is known without probing hardware."""
+    if kind == "cuda" and torch.version.cuda is None and torch.version.hip is None:
+        return f" (this PyTorch, {torch.__version__}, is a CPU-only build)"
+    if kind == "mps" and platform.system() != "Darwin":
+        return " (MPS is the GPU of Apple silicon Macs)"
+    return ""
+
+
 def _parse(value: str | torch.device, source: str) -> torch.device:
     if isinstance(value, torch.device):
         device = value
     elif isinstance(value, str):
         try:
             device = torch.device(value.strip().lower())
-        except RuntimeError as exc:
+        except RuntimeError:
+            # torch's message lists its 20 device types, most of which no learner has: it
+            # teaches nothing here, so it is not chained (no second traceback above ours).
             raise ValueError(
-                f"{source} is {value!r}, which is not a device name. "
-                f"Use one of {', '.join(_KINDS)} (optionally with an index, e.g. 'cuda:1')."
-            ) from exc
+                f"{source} is {value!r}, which is not a device name. {_offer()}"
+            ) from None
     else:
         raise TypeError(
-            f"{source} must be a str or torch.device, got {type(value).__name__}. "
-            f"Pass e.g. 'cuda', 'mps' or 'cpu'."
+            f"{source} must be a str or torch.device, got {type(value).__name__}. {_offer()}"
         )
     if device.type not in _KINDS:
-        raise ValueError(
-            f"{source} is {value!r}; seglab supports {', '.join(_KINDS)}. "
-            "Pick one of those, or leave it unset to choose automatically."
-        )
+        raise ValueError(f"{source} is {value!r}, a device seglab does not run on. {_offer()}")
     if not _available(device.type):
         raise ValueError(
             f"{source} asks for {device.type!r}, but this machine has no usable {device.type} "
-            f"device (available: {', '.join(k for k in _KINDS if _available(k))}). "
-            "Use 'cpu', or unset it to choose automatically."
+            f"device{_why_not(device.type)}. {_offer()}"
         )
-    if device.type == "cuda" and device.index is not None:
-        count = torch.cuda.device_count()
-        if device.index >= count:
-            raise ValueError(
-                f"{source} asks for {str(device)!r}, but only {count} CUDA device(s) exist "
-                f"(indices 0..{count - 1}). Use 'cuda' or a smaller index."
-            )
+    count = _cuda_count() if device.type == "cuda" else 1
+    if device.index is not None and device.index >= count:
+        raise ValueError(
+            f"{source} asks for {str(device)!r}, but this machine has {count} "
+            f"{device.type} device{'s' if count > 1 else ''} (index {device.index} is too large). "
+            f"{_offer()}"
+        )
     return device
 
 
@@ -98,7 +130,7 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
 
     Raises:
       ValueError: the requested device is unknown or not available here; the message lists
-        what is available.
+        only what this machine has (no ``cuda`` or ``mps`` where there is none).
       TypeError: ``prefer`` is neither a string nor a ``torch.device``.
     """
     if prefer is not None:

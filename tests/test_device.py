@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import random
+import re
+import traceback
 
 import numpy as np
 import pytest
@@ -49,27 +52,104 @@ def test_empty_env_var_means_auto(monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_device().type == _expected_auto()
 
 
+def pretend(monkeypatch: pytest.MonkeyPatch, *, cuda: int = 0, mps: bool = False) -> None:
+    """Make torch report ``cuda`` CUDA devices and MPS or not, whatever this machine has."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+#: (CUDA devices, MPS) -> the names an error offers, in the order it offers them
+MACHINES = {
+    "cpu only": ((0, False), ["'cpu'"]),
+    "one GPU": ((1, False), ["'cuda'", "'cpu'"]),
+    "two GPUs": ((2, False), ["'cuda:0'", "'cuda:1'", "'cpu'"]),
+    "a Mac": ((0, True), ["'mps'", "'cpu'"]),
+}
+
+
+def _offered(message: str) -> list[str]:
+    """The device names quoted after 'This machine has' in an error message."""
+    tail = message.split("This machine has", 1)[1]
+    return [f"'{name}'" for name in re.findall(r"'((?:cuda|mps|cpu)(?::\d+)?)'", tail)]
+
+
 def test_bad_env_var_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend(monkeypatch)
     monkeypatch.setenv(DEVICE_ENV_VAR, "gpu0")
-    with pytest.raises(ValueError, match=r"SEGLAB_DEVICE.*'gpu0'.*cuda, mps, cpu"):
+    with pytest.raises(ValueError, match=r"SEGLAB_DEVICE is 'gpu0'.*only the CPU: pass 'cpu'"):
         get_device()
 
 
-@pytest.mark.parametrize("name", ["tpu", "banana", "xla"])
-def test_unknown_device_lists_choices(name: str) -> None:
-    with pytest.raises(ValueError, match="cuda, mps, cpu"):
+@pytest.mark.parametrize("machine", MACHINES, ids=str)
+@pytest.mark.parametrize("name", ["tpu", "banana", "xla", "meta", "GPU", ""])
+def test_unknown_device_lists_only_what_this_machine_has(
+    monkeypatch: pytest.MonkeyPatch, machine: str, name: str
+) -> None:
+    (cuda, mps), offered = MACHINES[machine]
+    pretend(monkeypatch, cuda=cuda, mps=mps)
+    with pytest.raises(ValueError, match=re.escape(f"prefer is {name!r}")) as info:
         get_device(name)
+    message = str(info.value)
+    assert _offered(message) == offered, message
+    assert ("mps" in message) == mps and ("cuda" in message) == (cuda > 0), message
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-def test_unavailable_cuda_says_what_is_available() -> None:
-    with pytest.raises(ValueError, match=r"no usable cuda device \(available: .*cpu\)"):
+def test_unknown_device_hides_torchs_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend(monkeypatch)
+    with pytest.raises(ValueError) as info:
+        get_device("tpu")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    shown = "".join(traceback.format_exception(info.value))
+    assert "privateuseone" not in shown and "RuntimeError" not in shown, shown
+    assert "During handling" not in shown and "direct cause" not in shown, shown
+
+
+@pytest.mark.parametrize("machine", ["cpu only", "a Mac"])
+def test_missing_cuda_says_what_the_machine_has(
+    monkeypatch: pytest.MonkeyPatch, machine: str
+) -> None:
+    (cuda, mps), offered = MACHINES[machine]
+    pretend(monkeypatch, cuda=cuda, mps=mps)
+    with pytest.raises(ValueError, match=r"asks for 'cuda', but this machine has no usable cuda"):
+        get_device("cuda:1")
+    with pytest.raises(ValueError) as info:
         get_device("cuda")
+    assert _offered(str(info.value)) == offered
+
+
+def test_missing_cuda_with_a_cpu_build_of_torch_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend(monkeypatch)
+    monkeypatch.setattr(torch.version, "cuda", None)
+    monkeypatch.setattr(torch.version, "hip", None)
+    with pytest.raises(ValueError, match=r"is a CPU-only build\)\. This machine has only the CPU"):
+        get_device("cuda")
+
+
+def test_missing_mps_off_a_mac_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend(monkeypatch, cuda=1)
+    monkeypatch.setattr(platform, "system", lambda: "Linux")
+    with pytest.raises(ValueError, match=r"Apple silicon.*This machine has 'cuda', 'cpu'"):
+        get_device("mps")
+
+
+def test_pretended_gpus_are_chosen_and_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend(monkeypatch, cuda=2, mps=True)
+    assert get_device() == torch.device("cuda")
+    assert get_device("cuda:1") == torch.device("cuda:1")
+    assert get_device("mps") == torch.device("mps")
+    with pytest.raises(ValueError, match=r"'cuda:2', but this machine has 2 cuda devices") as info:
+        get_device("cuda:2")
+    assert _offered(str(info.value)) == ["'cuda:0'", "'cuda:1'", "'mps'", "'cpu'"]
+    with pytest.raises(ValueError, match=r"'mps:1', but this machine has 1 mps device"):
+        get_device("mps:1")
+    pretend(monkeypatch, mps=True)
+    assert get_device() == torch.device("mps")
 
 
 @pytest.mark.parametrize("bad", [0, 1.5, ["cpu"]])
 def test_wrong_type(bad: object) -> None:
-    with pytest.raises(TypeError, match=r"str or torch\.device"):
+    with pytest.raises(TypeError, match=r"str or torch\.device.*This machine has"):
         get_device(bad)  # type: ignore[arg-type]
 
 
