@@ -1,15 +1,15 @@
-"""Tests for seglab.train.
+"""Tests for seglab.train (the losses and target checks are tested in test_losses.py).
 
-- dice_loss: hand-worked values (arithmetic in the comments) and torch.autograd.gradcheck;
 - evaluate: against seglab.metrics on the same predictions, pooled over the whole loader;
 - train: a tiny U-Net overfits one batch (a property that fails if anything in the loop is
-  wrong), runs repeat exactly with a seed, and the classic target mistakes (0/255 masks, float
-  targets, wrong shapes) stop it before the loss, with the fix, and without a step taken.
+  wrong), runs repeat exactly with a seed, ignored pixels count for nothing, and the classic
+  target mistakes (0/255 masks, float targets, wrong shapes) stop it before the loss, with the
+  fix, and without a step taken.
 """
 
 from __future__ import annotations
 
-import math
+import copy
 
 import numpy as np
 import pytest
@@ -18,15 +18,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from seglab import metrics
-from seglab.train import (
-    History,
-    check_target,
-    compute_loss,
-    dice_loss,
-    evaluate,
-    predict,
-    train,
-)
+from seglab.losses import compute_loss
+from seglab.train import History, evaluate, predict, train
 from seglab.unet import UNet
 
 K = 5  # classes of seglab.data's scenes (background + 4 shapes)
@@ -61,137 +54,6 @@ def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
         torch.equal(x, y)
         for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
     )
-
-
-# --------------------------------------------------------------------------- dice_loss
-
-
-def test_dice_loss_hand_worked() -> None:
-    logits = torch.zeros(1, 2, 2, 2)  # softmax: p = 0.5 for both classes everywhere
-    target = torch.tensor([[[0, 0], [0, 1]]])  # class 0: 3 pixels, class 1: 1 pixel
-    # class 0: sum(p*t) = 3 * 0.5 = 1.5; sum(p) + sum(t) = 2 + 3 = 5 -> Dice = 3 / 5
-    # class 1: sum(p*t) = 0.5;           sum(p) + sum(t) = 2 + 1 = 3 -> Dice = 1 / 3
-    expected = 1 - (3 / 5 + 1 / 3) / 2
-    assert dice_loss(logits, target, 2, smooth=0.0).item() == pytest.approx(expected, abs=1e-6)
-    # smooth = 1: (3 + 1) / (5 + 1) = 2/3 and (1 + 1) / (3 + 1) = 1/2
-    assert dice_loss(logits, target, 2).item() == pytest.approx(1 - (2 / 3 + 1 / 2) / 2, abs=1e-6)
-
-
-def test_dice_loss_perfect_and_wrong_predictions() -> None:
-    target = torch.tensor([[[0, 1, 2], [2, 1, 0]]])
-    perfect = 50.0 * F.one_hot(target, 3).permute(0, 3, 1, 2).double()  # (1, 3, 2, 3)
-    assert dice_loss(perfect, target, 3, smooth=0.0).item() == pytest.approx(0.0, abs=1e-12)
-    wrong = 50.0 * F.one_hot((target + 1) % 3, 3).permute(0, 3, 1, 2).double()
-    assert dice_loss(wrong, target, 3, smooth=0.0).item() == pytest.approx(1.0, abs=1e-12)
-
-
-def test_dice_loss_ignored_pixels_count_as_absent() -> None:
-    g = torch.Generator().manual_seed(0)
-    logits = torch.randn(1, 3, 1, 4, generator=g)
-    with_void = torch.tensor([[[0, 2, 255, 1]]])
-    kept = [0, 1, 3]  # the same scene with the void pixel cut out
-    got = dice_loss(logits, with_void, 3, ignore_index=255)
-    expected = dice_loss(logits[..., kept], with_void[..., kept], 3)
-    assert got.item() == pytest.approx(expected.item(), abs=1e-6)
-    # ignoring a real class id works too: class 0 then scores "absent" (Dice 1 with smoothing)
-    assert torch.isfinite(dice_loss(logits, torch.tensor([[[0, 1, 1, 2]]]), 3, ignore_index=0))
-
-
-@pytest.mark.parametrize("ignore_index", [None, 255])
-def test_dice_loss_gradcheck(ignore_index: int | None) -> None:
-    g = torch.Generator().manual_seed(1)
-    logits = torch.randn(2, 3, 2, 3, dtype=torch.float64, generator=g).requires_grad_(True)
-    target = torch.randint(0, 3, (2, 2, 3), generator=g)
-    if ignore_index is not None:
-        target[0, 0, 0] = ignore_index
-    assert torch.autograd.gradcheck(
-        lambda x: dice_loss(x, target, 3, ignore_index=ignore_index), (logits,)
-    )
-
-
-def test_dice_loss_rejects_bad_arguments() -> None:
-    logits, target = torch.zeros(1, 2, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long)
-    with pytest.raises(ValueError, match=r"num_classes=3 but the model outputs 2 classes"):
-        dice_loss(logits, target, 3)
-    with pytest.raises(TypeError, match="float tensor"):
-        dice_loss(logits.long(), target, 2)
-    with pytest.raises(ValueError, match="smooth must be >= 0"):
-        dice_loss(logits, target, 2, smooth=-1.0)
-
-
-# --------------------------------------------------------------------------- target checks
-
-
-def test_zero_255_masks_get_the_teaching_error() -> None:
-    logits = torch.zeros(2, 2, 4, 4)
-    mask = torch.zeros(2, 4, 4, dtype=torch.uint8)
-    mask[:, 1:3, 1:3] = 255  # a PNG mask used as class ids
-    with pytest.raises(ValueError) as err:
-        check_target(logits, mask)
-    message = str(err.value)
-    assert "class ids 255 outside [0, 2)" in message
-    assert "map 255 to 1: target = (mask > 0).long()" in message
-    assert "ignore_index=255" in message
-    # the suggested fixes both work
-    assert check_target(logits, (mask > 0).long()).dtype == torch.int64
-    assert check_target(logits, mask, ignore_index=255).dtype == torch.int64
-
-
-def test_other_out_of_range_ids_name_values_and_fix() -> None:
-    logits = torch.zeros(1, 3, 2, 2)
-    with pytest.raises(ValueError, match=r"class ids 3, 7 outside \[0, 3\).*n_classes=8"):
-        check_target(logits, torch.tensor([[[0, 3], [7, 1]]]))
-    with pytest.raises(ValueError, match=r"class ids -1 outside.*ignore_index"):
-        check_target(logits, torch.tensor([[[0, -1], [1, 1]]]))
-
-
-@pytest.mark.parametrize(
-    ("target", "error", "message"),
-    [
-        pytest.param(
-            torch.zeros(2, 4, 4), TypeError, r"int64 class ids: target\.long\(\)", id="float"
-        ),
-        pytest.param(np.zeros((2, 4, 4), dtype=np.int64), TypeError, r"from_numpy", id="numpy"),
-        pytest.param(
-            torch.zeros(2, 1, 4, 4, dtype=torch.long),
-            ValueError,
-            r"logits have shape \(2, 3, 4, 4\).*targets \(2, 1, 4, 4\).*target\.squeeze\(1\)",
-            id="channel-axis",
-        ),
-        pytest.param(
-            torch.zeros(2, 3, 4, 4, dtype=torch.long),
-            ValueError,
-            r"one-hot.*argmax\(1\)",
-            id="one-hot",
-        ),
-        pytest.param(
-            torch.zeros(2, 8, 8, dtype=torch.long),
-            ValueError,
-            r"\(2, 3, 4, 4\).*\(2, 8, 8\).*expected targets \(2, 4, 4\).*nearest",
-            id="other-size",
-        ),
-    ],
-)
-def test_bad_targets_are_refused(target: object, error: type, message: str) -> None:
-    with pytest.raises(error, match=message):
-        check_target(torch.zeros(2, 3, 4, 4), target)
-
-
-def test_compute_loss_matches_torch() -> None:
-    g = torch.Generator().manual_seed(0)
-    logits = torch.randn(2, 3, 4, 4, generator=g)
-    target = torch.randint(0, 3, (2, 4, 4), generator=g)
-    ce = F.cross_entropy(logits, target)
-    torch.testing.assert_close(compute_loss(logits, target), ce)
-    torch.testing.assert_close(
-        compute_loss(logits, target, "ce+dice"), ce + dice_loss(logits, target, 3)
-    )
-    target[0, 0, 0] = 255
-    torch.testing.assert_close(
-        compute_loss(logits, target, ignore_index=255),
-        F.cross_entropy(logits, target, ignore_index=255),
-    )
-    assert compute_loss(logits, target.clamp(max=2), lambda lg, t: lg.sum() * 0).item() == 0
 
 
 # --------------------------------------------------------------------------- train
@@ -248,15 +110,31 @@ def test_bad_targets_stop_training_before_any_step(
     assert not model.training  # the mode it had
 
 
-def test_ignore_index_lets_void_pixels_train(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
+@pytest.mark.parametrize("loss", ["ce", "ce+dice"])
+def test_void_pixels_count_for_nothing_in_train_and_evaluate(
+    scenes: tuple[torch.Tensor, torch.Tensor], loss: str
+) -> None:
+    """With a void border (ignore_index=255, as in Pascal VOC) the reported losses equal the
+    loss of the model's output cropped to the labelled region."""
     images, labels = scenes
-    target = labels[:2].clone()
-    target[:, :4] = 255  # a void border, as in Pascal VOC
+    images, labels = images[:2], labels[:2]
+    target = labels.clone()
+    target[:, :4] = 255  # a void border: the top 4 rows
+    model = tiny_unet()
+    reference = copy.deepcopy(model)
+    with torch.no_grad():  # the first epoch's loss is that of the initial weights, train mode
+        logits = reference.train()(images)  # (B, K, H, W)
+        before_step = compute_loss(logits[:, :, 4:], labels[:, 4:], loss).item()
     history = train(
-        tiny_unet(), [(images[:2], target)], epochs=2, ignore_index=255, loss="ce+dice",
-        progress=False,
-    )  # fmt: skip
-    assert all(math.isfinite(v) for v in history.train_loss)
+        model, [(images, target)], epochs=1, ignore_index=255, loss=loss, progress=False
+    )
+    assert history.train_loss[0] == pytest.approx(before_step, abs=1e-6)
+
+    result = evaluate(model, [(images, target)], K, ignore_index=255, loss=loss)
+    with torch.no_grad():
+        logits = model.eval()(images)
+        expected = compute_loss(logits[:, :, 4:], labels[:, 4:], loss).item()
+    assert result["loss"] == pytest.approx(expected, abs=1e-6)
 
 
 def test_train_options_are_checked(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
