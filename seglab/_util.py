@@ -13,6 +13,10 @@
   file or the complete new one, never half of one.
 - **numbers and values in messages** — :func:`format_number` and :func:`summarize_values`.
 - **installed versions** — :func:`installed_version`, from package metadata.
+- **renamed arguments** — :func:`warn_deprecated`, :func:`rename_keyword` (an old keyword that
+  still works, with a ``DeprecationWarning``) and :func:`pick_spelling` (two accepted spellings,
+  e.g. seglab's ``points=`` and SAM's ``point_coords=``); giving both spellings of one argument
+  is a ``TypeError`` that names both.
 
 ``import seglab`` imports this module, so it stays light: it imports neither torch, PIL,
 matplotlib nor IPython, and not even NumPy at import time (functions that need NumPy import it
@@ -27,6 +31,7 @@ import numbers
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -50,8 +55,11 @@ __all__ = [
     "is_tensor",
     "kind_of",
     "numeric_array",
+    "pick_spelling",
+    "rename_keyword",
     "summarize_values",
     "tensor_to_numpy",
+    "warn_deprecated",
     "write_atomically",
 ]
 
@@ -343,3 +351,78 @@ def installed_version(distribution: str) -> str | None:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return None
+
+
+# --------------------------------------------------------------------------- renamed arguments
+
+
+def warn_deprecated(old: str, new: str, *, removed_in: str, stacklevel: int = 2) -> None:
+    """Warn (``DeprecationWarning``) that ``old`` is the former spelling of ``new``.
+
+    ``stacklevel`` counts as in ``warnings.warn``, from the function that calls this one: 1
+    points the warning at that function, 2 (default) at the code that called it - the learner's
+    line, which is where the old spelling has to change.
+    """
+    warnings.warn(
+        f"{old} is deprecated and will be removed in seglab {removed_in}: use {new} instead.",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _both_spellings(where: str, name: str, alias: str) -> str:
+    return (
+        f"{where} got both {name}= and {alias}=, two spellings of the same argument; "
+        f"pass only one of them."
+    )
+
+
+def rename_keyword(
+    kwargs: dict[str, Any],
+    old: str,
+    new: str,
+    *,
+    where: str,
+    removed_in: str,
+    stacklevel: int = 2,
+) -> dict[str, Any]:
+    """``kwargs`` with the deprecated keyword ``old`` renamed to ``new``.
+
+    Returns ``kwargs`` itself when ``old`` is absent; else a new dict (same order) and a
+    ``DeprecationWarning`` (``stacklevel`` as in :func:`warn_deprecated`).
+
+    Raises:
+      TypeError: both ``old`` and ``new`` were given (the message names both).
+    """
+    if old not in kwargs:
+        return kwargs
+    if new in kwargs:
+        raise TypeError(_both_spellings(where, new, old))
+    warn_deprecated(
+        f"{where}({old}=...)", f"{new}=", removed_in=removed_in, stacklevel=stacklevel + 1
+    )
+    return {new if key == old else key: value for key, value in kwargs.items()}
+
+
+def pick_spelling(
+    where: str, name: str, value: Any, alias: str, alias_value: Any, *, unset: Any = None
+) -> Any:
+    """The value of an argument accepted under two names, ``name`` and ``alias``.
+
+    Arguments:
+      where (str): the function, for the message, e.g. ``"Predictor.predict"``.
+      name, value: seglab's spelling and what was passed under it.
+      alias, alias_value: the other spelling and what was passed under it.
+      unset: the value that means "not given" (the parameters' default; None by default).
+
+    Returns:
+      ``alias_value`` when only the alias was given, else ``value``.
+
+    Raises:
+      TypeError: both spellings were given (the message names both).
+    """
+    if alias_value is unset:
+        return value
+    if value is not unset:
+        raise TypeError(_both_spellings(where, name, alias))
+    return alias_value

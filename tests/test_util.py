@@ -29,8 +29,11 @@ from seglab._util import (
     is_tensor,
     kind_of,
     numeric_array,
+    pick_spelling,
+    rename_keyword,
     summarize_values,
     tensor_to_numpy,
+    warn_deprecated,
     write_atomically,
 )
 
@@ -275,6 +278,47 @@ def test_summarize_values() -> None:
 def test_installed_version() -> None:
     assert installed_version("numpy") == np.__version__
     assert installed_version("no-such-distribution-seglab") is None
+
+
+# --------------------------------------------------------------------------- renamed arguments
+
+
+def _call_with_old_keyword(**kwargs):
+    return rename_keyword(kwargs, "n_classes", "num_classes", where="UNet", removed_in="0.3.0")
+
+
+def test_rename_keyword_warns_at_the_callers_line_and_renames() -> None:
+    with pytest.warns(DeprecationWarning, match=r"UNet\(n_classes=...\) is deprecated") as record:
+        renamed = _call_with_old_keyword(depth=2, n_classes=5)
+    assert renamed == {"depth": 2, "num_classes": 5}
+    assert "removed in seglab 0.3.0: use num_classes= instead" in str(record[0].message)
+    assert record[0].filename == __file__  # the line that used the old spelling
+
+
+def test_rename_keyword_leaves_new_spellings_alone(recwarn) -> None:
+    kwargs = {"num_classes": 5}
+    assert _call_with_old_keyword(**kwargs) == kwargs
+    assert not recwarn.list
+
+
+def test_rename_keyword_refuses_both_spellings() -> None:
+    with pytest.raises(TypeError, match="UNet got both num_classes= and n_classes="):
+        _call_with_old_keyword(n_classes=5, num_classes=5)
+
+
+def test_warn_deprecated_message() -> None:
+    with pytest.warns(DeprecationWarning, match=r"^a is deprecated .* seglab 9\.9: use b instead"):
+        warn_deprecated("a", "b", removed_in="9.9")
+
+
+def test_pick_spelling() -> None:
+    assert pick_spelling("f", "points", [1], "point_coords", None) == [1]
+    assert pick_spelling("f", "points", None, "point_coords", [2]) == [2]
+    assert pick_spelling("f", "points", None, "point_coords", None) is None
+    unset = object()
+    assert pick_spelling("f", "a", unset, "b", False, unset=unset) is False
+    with pytest.raises(TypeError, match="f got both points= and point_coords="):
+        pick_spelling("f", "points", [1], "point_coords", [1])
 
 
 def test_every_name_in_all_is_documented() -> None:
