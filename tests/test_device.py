@@ -19,27 +19,10 @@ def _no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(DEVICE_ENV_VAR, raising=False)
 
 
-def _expected_auto() -> str:
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def test_auto_picks_first_available() -> None:
-    assert get_device().type == _expected_auto()
-
-
 def test_prefer_cpu_always_works() -> None:
     assert get_device("cpu") == torch.device("cpu")
     assert get_device(torch.device("cpu")) == torch.device("cpu")
     assert get_device(" CPU ") == torch.device("cpu")
-
-
-def test_env_var_overrides_auto(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DEVICE_ENV_VAR, "cpu")
-    assert get_device() == torch.device("cpu")
 
 
 def test_prefer_beats_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,16 +30,69 @@ def test_prefer_beats_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_device("cpu") == torch.device("cpu")
 
 
-def test_empty_env_var_means_auto(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DEVICE_ENV_VAR, "  ")
-    assert get_device().type == _expected_auto()
-
-
 def pretend(monkeypatch: pytest.MonkeyPatch, *, cuda: int = 0, mps: bool = False) -> None:
     """Make torch report ``cuda`` CUDA devices and MPS or not, whatever this machine has."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+#: (CUDA devices, MPS, SEGLAB_DEVICE or None, prefer or None) -> the device get_device picks
+CHOICES = {
+    "cpu only": ((0, False, None, None), "cpu"),
+    "a GPU": ((1, False, None, None), "cuda"),
+    "two GPUs: the default one": ((2, False, None, None), "cuda"),
+    "a Mac": ((0, True, None, None), "mps"),
+    "cuda before mps": ((1, True, None, None), "cuda"),
+    "env cpu beats a GPU": ((1, True, "cpu", None), "cpu"),
+    "env mps beats cuda": ((1, True, "mps", None), "mps"),
+    "env picks the second GPU": ((2, False, "cuda:1", None), "cuda:1"),
+    "env is read case- and space-insensitively": ((0, True, " MPS ", None), "mps"),
+    "empty env means automatic": ((1, True, "  ", None), "cuda"),
+    "empty env on a Mac": ((0, True, "", None), "mps"),
+    "prefer beats env": ((1, False, "cpu", "cuda"), "cuda"),
+    "prefer beats a bad env": ((0, False, "not-a-device", "cpu"), "cpu"),
+    "prefer a torch.device": ((2, False, None, torch.device("cuda", 1)), "cuda:1"),
+}
+
+
+@pytest.mark.parametrize("case", CHOICES, ids=str)
+def test_the_device_chosen_on_each_pretended_machine(
+    monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    (cuda, mps, env, prefer), expected = CHOICES[case]
+    pretend(monkeypatch, cuda=cuda, mps=mps)
+    if env is not None:
+        monkeypatch.setenv(DEVICE_ENV_VAR, env)
+    assert get_device(prefer) == torch.device(expected)
+
+
+#: (CUDA devices, MPS, SEGLAB_DEVICE) asking for a device this machine does not have
+MISSING = {
+    "cuda on a CPU-only machine": (0, False, "cuda"),
+    "cuda on a Mac": (0, True, "cuda:0"),
+    "mps beside a GPU": (1, False, "mps"),
+    "a second GPU on a one-GPU machine": (1, True, "cuda:1"),
+}
+
+
+@pytest.mark.parametrize("case", MISSING, ids=str)
+@pytest.mark.parametrize("via", ["env", "prefer"])
+def test_an_override_to_a_missing_device_is_refused(
+    monkeypatch: pytest.MonkeyPatch, case: str, via: str
+) -> None:
+    cuda, mps, name = MISSING[case]
+    pretend(monkeypatch, cuda=cuda, mps=mps)
+    if via == "env":
+        monkeypatch.setenv(DEVICE_ENV_VAR, name)
+        with pytest.raises(ValueError) as info:
+            get_device()
+        assert DEVICE_ENV_VAR in str(info.value)
+    else:
+        monkeypatch.setenv(DEVICE_ENV_VAR, "cpu")  # prefer wins, even over a valid env
+        with pytest.raises(ValueError) as info:
+            get_device(name)
+    assert name.split(":")[0] in str(info.value)
 
 
 #: (CUDA devices, MPS) -> the names an error offers, in the order it offers them
