@@ -46,26 +46,50 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seglab._util import check_bool, check_int, is_int
+from seglab._util import check_bool, check_int, is_int, rename_keyword, warn_deprecated
 
 #: Padding modes understood by :func:`pad_to_multiple`.
 PAD_MODES = ("reflect", "replicate", "constant")
 
+#: The release that drops ``n_classes``, the old spelling of ``num_classes`` (deprecated in 0.2.0).
+N_CLASSES_REMOVED_IN = "0.3.0"
 
+_Config = TypeVar("_Config")
+
+
+def _accepts_n_classes(cls: type[_Config]) -> type[_Config]:
+    """Let ``cls(n_classes=...)`` keep working, with a DeprecationWarning, until 0.3.0."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs = rename_keyword(
+            kwargs, "n_classes", "num_classes", where=cls.__name__, removed_in=N_CLASSES_REMOVED_IN
+        )
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
+
+
+@_accepts_n_classes
 @dataclass(frozen=True)
 class UNetConfig:
     """Sizes of a U-Net. The defaults are the course's seed network.
 
     Attributes:
       in_channels: channels of the input image (3 for RGB, 1 for gray).
-      n_classes: number of classes, background included; the network outputs one logit per
-        class and pixel.
+      num_classes: number of classes, background included; the network outputs one logit per
+        class and pixel (the name seglab's metrics and ``train`` use too). ``n_classes``, its
+        spelling before 0.2.0, still works with a DeprecationWarning until 0.3.0.
       base_channels: channels of the first encoder block; each level down doubles them, so the
         bottleneck has ``base_channels * 2**depth`` (64 -> 128 -> 256, bottleneck 512).
       depth: number of 2x down-sampling steps (max-pools). The input's height and width must be
@@ -77,22 +101,22 @@ class UNetConfig:
     """
 
     in_channels: int = 3
-    n_classes: int = 21
+    num_classes: int = 21
     base_channels: int = 64
     depth: int = 3
     batch_norm: bool = True
     pad_input: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "n_classes", "base_channels", "depth"):
+        for name in ("in_channels", "num_classes", "base_channels", "depth"):
             value = check_int(getattr(self, name), f"UNetConfig.{name}")
             object.__setattr__(self, name, value)  # a NumPy int is stored as a Python int
             if value < 1:
                 raise ValueError(f"UNetConfig.{name} must be at least 1, got {value}.")
-        if self.n_classes < 2:
+        if self.num_classes < 2:
             raise ValueError(
-                f"UNetConfig.n_classes must be at least 2 (background + one class), got "
-                f"{self.n_classes}. For a yes/no mask use n_classes=2."
+                f"UNetConfig.num_classes must be at least 2 (background + one class), got "
+                f"{self.num_classes}. For a yes/no mask use num_classes=2."
             )
         for name in ("batch_norm", "pad_input"):
             object.__setattr__(self, name, check_bool(getattr(self, name), f"UNetConfig.{name}"))
@@ -101,6 +125,14 @@ class UNetConfig:
     def multiple(self) -> int:
         """What the input's height and width must be divisible by: ``2**depth``."""
         return 2**self.depth
+
+    @property
+    def n_classes(self) -> int:
+        """Deprecated spelling of :attr:`num_classes` (removed in 0.3.0)."""
+        warn_deprecated(
+            "UNetConfig.n_classes", "UNetConfig.num_classes", removed_in=N_CLASSES_REMOVED_IN
+        )
+        return self.num_classes
 
 
 def conv_block(in_channels: int, out_channels: int, batch_norm: bool = True) -> nn.Sequential:
@@ -134,16 +166,17 @@ class UNet(nn.Module):
     Build it from a :class:`UNetConfig`, from keyword overrides, or both::
 
         UNet()                                   # the seed: 3 -> 21 classes, 64..512 channels
-        UNet(n_classes=5, base_channels=16)      # a small one for the CPU
+        UNet(num_classes=5, base_channels=16)    # a small one for the CPU
         UNet(UNetConfig(depth=4), pad_input=True)
 
     Layers are named as in the seed (``enc1``, ..., ``bottleneck``, ``up3``, ``dec3``, ...,
     ``final``), so with the defaults ``state_dict`` keys, parameter count and printout are the
-    seed's.
+    seed's. The seed's ``UNet(in_channels=3, n_classes=21)`` still builds the same network,
+    with a DeprecationWarning: ``n_classes`` is now spelled ``num_classes`` (removed in 0.3.0).
 
     Input: (B, in_channels, H, W) float tensor (normalised pixels, e.g. in [0, 1]), on the
     model's device. H and W must be divisible by ``2**depth`` unless ``pad_input`` is True.
-    Output: (B, n_classes, H, W) float logits (before softmax); ``logits.argmax(1)`` is the
+    Output: (B, num_classes, H, W) float logits (before softmax); ``logits.argmax(1)`` is the
     (B, H, W) label map.
     """
 
@@ -154,8 +187,11 @@ class UNet(nn.Module):
         elif not isinstance(config, UNetConfig):
             raise TypeError(
                 f"config must be a UNetConfig or None, got {type(config).__name__}. "
-                "Pass UNet(UNetConfig(...)) or keywords, e.g. UNet(n_classes=5)."
+                "Pass UNet(UNetConfig(...)) or keywords, e.g. UNet(num_classes=5)."
             )
+        overrides = rename_keyword(
+            overrides, "n_classes", "num_classes", where="UNet", removed_in=N_CLASSES_REMOVED_IN
+        )
         fields = [f.name for f in dataclasses.fields(UNetConfig)]
         unknown = sorted(set(overrides) - set(fields))
         if unknown:
@@ -178,12 +214,12 @@ class UNet(nn.Module):
         for i in range(c.depth, 0, -1):
             self.add_module(f"up{i}", nn.ConvTranspose2d(width[i], width[i - 1], 2, stride=2))
             self.add_module(f"dec{i}", conv_block(2 * width[i - 1], width[i - 1], c.batch_norm))
-        self.final = nn.Conv2d(width[0], c.n_classes, 1)
+        self.final = nn.Conv2d(width[0], c.num_classes, 1)
 
     # ------------------------------------------------------------------ forward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, in_channels, H, W) float -> (B, n_classes, H, W) logits."""
+        """(B, in_channels, H, W) float -> (B, num_classes, H, W) logits."""
         return self._forward(x, record=None)
 
     def _forward(
@@ -216,10 +252,10 @@ class UNet(nn.Module):
             x = note(f"up{i}", getattr(self, f"up{i}")(x))  # (B, base*2**(i-1), H/2**(i-1), ..)
             x = note(f"cat{i}", torch.cat([x, skips.pop()], dim=1))  # (B, base*2**i, ...) skip!
             x = note(f"dec{i}", getattr(self, f"dec{i}")(x))  # (B, base*2**(i-1), ...)
-        x = note("final", self.final(x))  # (B, n_classes, H', W')
+        x = note("final", self.final(x))  # (B, num_classes, H', W')
 
         if x.shape[-2:] != (h, w):
-            x = note("crop", crop_to(x, (h, w)))  # (B, n_classes, H, W)
+            x = note("crop", crop_to(x, (h, w)))  # (B, num_classes, H, W)
         return x
 
 

@@ -10,6 +10,7 @@ the seed does not have: other widths and depths, input checks with their fixes, 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -171,8 +172,8 @@ def test_gradients_match_the_seed_in_train_mode() -> None:
 
 
 def test_config_and_overrides() -> None:
-    model = UNet(UNetConfig(n_classes=5), base_channels=8, depth=2)
-    assert model.config == UNetConfig(n_classes=5, base_channels=8, depth=2)
+    model = UNet(UNetConfig(num_classes=5), base_channels=8, depth=2)
+    assert model.config == UNetConfig(num_classes=5, base_channels=8, depth=2)
     assert model.config.multiple == 4
     assert [n for n, _ in model.named_children()] == [
         "enc1", "enc2", "pool", "bottleneck", "up2", "dec2", "up1", "dec1", "final",
@@ -188,11 +189,11 @@ def test_config_errors_name_the_problem() -> None:
     with pytest.raises(TypeError, match=r"unknown option\(s\) classes; valid: in_channels"):
         UNet(classes=5)
     with pytest.raises(TypeError, match="config must be a UNetConfig"):
-        UNet({"n_classes": 5})  # type: ignore[arg-type]
+        UNet({"num_classes": 5})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="depth must be at least 1, got 0"):
         UNetConfig(depth=0)
-    with pytest.raises(ValueError, match=r"n_classes must be at least 2.*n_classes=2"):
-        UNetConfig(n_classes=1)
+    with pytest.raises(ValueError, match=r"num_classes must be at least 2.*num_classes=2"):
+        UNetConfig(num_classes=1)
     with pytest.raises(TypeError, match="base_channels must be an int, got float"):
         UNetConfig(base_channels=8.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="pad_input must be True or False"):
@@ -202,6 +203,53 @@ def test_config_errors_name_the_problem() -> None:
     numpy_config = UNetConfig(base_channels=np.int64(8), batch_norm=np.bool_(False))
     assert numpy_config == UNetConfig(base_channels=8, batch_norm=False)
     assert type(numpy_config.base_channels) is int and type(numpy_config.batch_norm) is bool
+
+
+# ------------------------------------------------------------ n_classes, renamed num_classes
+
+
+def test_the_seeds_n_classes_still_builds_the_same_model_with_a_warning() -> None:
+    torch.manual_seed(7)
+    with pytest.warns(DeprecationWarning, match=r"UNet\(n_classes=...\) .* 0\.3\.0") as record:
+        old = UNet(in_channels=3, n_classes=21)  # the seed's own line
+    assert len(record) == 1 and record[0].filename == __file__  # points at the caller's line
+    torch.manual_seed(7)
+    new = UNet(in_channels=3, num_classes=21)
+    assert old.config == new.config == UNetConfig()
+    assert list(old.state_dict()) == list(new.state_dict())  # exercises load state dicts
+    for (name, a), b in zip(old.state_dict().items(), new.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_old_config_spellings_warn_and_mean_the_same() -> None:
+    with pytest.warns(DeprecationWarning, match=r"UNetConfig\(n_classes=...\)"):
+        config = UNetConfig(n_classes=5, depth=2)
+    assert config == UNetConfig(num_classes=5, depth=2)
+    with pytest.warns(DeprecationWarning, match="UNetConfig.n_classes is deprecated"):
+        assert config.n_classes == 5
+    with pytest.warns(DeprecationWarning):
+        model = UNet(UNetConfig(depth=2), n_classes=4, base_channels=4)
+    assert model.config.num_classes == model.final.out_channels == 4
+
+
+def test_num_classes_does_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        config = UNetConfig(in_channels=3, num_classes=2, base_channels=4, depth=2)
+        model = UNet(config, num_classes=3)
+        assert model.config.num_classes == 3
+        assert dataclasses.replace(config, depth=1).num_classes == 2
+        assert [f.name for f in dataclasses.fields(UNetConfig)][:2] == [
+            "in_channels",
+            "num_classes",
+        ]
+
+
+def test_both_spellings_at_once_are_a_type_error() -> None:
+    with pytest.raises(TypeError, match="UNet got both num_classes= and n_classes="):
+        UNet(n_classes=2, num_classes=2)
+    with pytest.raises(TypeError, match="UNetConfig got both num_classes= and n_classes="):
+        UNetConfig(n_classes=2, num_classes=2)
 
 
 def test_without_batch_norm_convolutions_get_a_bias() -> None:
@@ -214,7 +262,7 @@ def test_without_batch_norm_convolutions_get_a_bias() -> None:
 
 
 def test_count_parameters_counts_trainable_only() -> None:
-    model = UNet(base_channels=4, depth=1, n_classes=2)
+    model = UNet(base_channels=4, depth=1, num_classes=2)
     total = sum(p.numel() for p in model.parameters())
     assert count_parameters(model) == total
     model.enc1.requires_grad_(False)
@@ -243,7 +291,7 @@ def test_shape_trace_matches_the_seeds_comments() -> None:
 
 
 def test_shape_trace_lists_every_stage_in_order() -> None:
-    model = UNet(base_channels=4, depth=2, n_classes=3)
+    model = UNet(base_channels=4, depth=2, num_classes=3)
     assert shape_trace(model, (2, 3, 8, 8)) == [
         ("input", (2, 3, 8, 8)),
         ("enc1", (2, 4, 8, 8)),
@@ -365,7 +413,7 @@ def test_batchnorm_with_a_batch_of_one() -> None:
 
 @pytest.mark.parametrize("size", [(250, 250), (13, 7), (1, 1), (8, 9)])
 def test_pad_input_returns_the_input_size(size: tuple[int, int]) -> None:
-    model = UNet(base_channels=2, depth=3, n_classes=4, pad_input=True).eval()
+    model = UNet(base_channels=2, depth=3, num_classes=4, pad_input=True).eval()
     x = torch.rand(1, 3, *size)
     with torch.no_grad():
         assert model(x).shape == (1, 4, *size)

@@ -61,11 +61,11 @@ def fixed_train_step(model, optimizer, images, masks):
 # --------------------------------------------------------------------------- test models
 
 
-def _unet(*, depth: int = 3, n_classes: int = 3, seed: int = 0, train: bool = False) -> UNet:
+def _unet(*, depth: int = 3, num_classes: int = 3, seed: int = 0, train: bool = False) -> UNet:
     """A tiny, seeded U-Net (the global RNG is left as it was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = UNet(in_channels=3, n_classes=n_classes, base_channels=4, depth=depth)
+        model = UNet(in_channels=3, num_classes=num_classes, base_channels=4, depth=depth)
     return model.train(train)
 
 
@@ -93,7 +93,7 @@ def _verify_any_size(got: object, model: UNet, images: torch.Tensor) -> str | No
     if not isinstance(got, torch.Tensor):
         return f"expected the logits as a torch tensor, got {type(got).__name__}"
     b, _, h, w = images.shape
-    want = (b, model.config.n_classes, h, w)
+    want = (b, model.config.num_classes, h, w)
     if tuple(got.shape) != want:
         extra = ""
         if got.ndim == 4 and got.shape[-2] >= h and got.shape[-1] >= w:
@@ -140,7 +140,7 @@ def _masks(kind: str) -> torch.Tensor:
 
 
 def _step_setup(kind: str, stale_gradients: bool = False) -> tuple:
-    model = _unet(depth=2, n_classes=2, seed=3, train=True)
+    model = _unet(depth=2, num_classes=2, seed=3, train=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     images = _images(2, 16, 16, seed=11)
     if stale_gradients:  # as after a previous step that was not cleared
@@ -232,8 +232,8 @@ q1 = Question(
         ),
         Case(
             "a tiny U-Net (base_channels=4, depth=2, 2 classes)",
-            lambda: (_unet(depth=2, n_classes=2),),
-            expected=count_trainable(_unet(depth=2, n_classes=2)),
+            lambda: (_unet(depth=2, num_classes=2),),
+            expected=count_trainable(_unet(depth=2, num_classes=2)),
         ),
     ],
     arg_names=("model",),
