@@ -106,7 +106,7 @@ def check_target(
             fix = "class ids are >= 0; to skip unlabelled pixels pass their value as ignore_index"
         else:
             fix = (
-                f"build the model with n_classes={int(bad.max()) + 1}, or remap the labels "
+                f"build the model with num_classes={int(bad.max()) + 1}, or remap the labels "
                 f"to 0..{k - 1}"
             )
         ignoring = "" if ignore_index is None else f" (ignore_index={ignore_index})"
@@ -130,7 +130,7 @@ def _check_num_classes(num_classes: object, logits: torch.Tensor | tuple[int, ..
     if num_classes is not None and num_classes != k:
         raise ValueError(
             f"num_classes={num_classes!r} but the model outputs {k} classes (logits "
-            f"{shape}): pass num_classes={k}, or build the model with n_classes={num_classes}."
+            f"{shape}): pass num_classes={k}, or build the model with num_classes={num_classes}."
         )
     return k
 

@@ -96,7 +96,7 @@ def test_zero_255_masks_get_the_teaching_error() -> None:
 
 def test_other_out_of_range_ids_name_values_and_fix() -> None:
     logits = torch.zeros(1, 3, 2, 2)
-    with pytest.raises(ValueError, match=r"class ids 3, 7 outside \[0, 3\).*n_classes=8"):
+    with pytest.raises(ValueError, match=r"class ids 3, 7 outside \[0, 3\).*num_classes=8"):
         check_target(logits, torch.tensor([[[0, 3], [7, 1]]]))
     with pytest.raises(ValueError, match=r"class ids -1 outside.*ignore_index"):
         check_target(logits, torch.tensor([[[0, -1], [1, 1]]]))

@@ -46,7 +46,7 @@ def scenes() -> tuple[torch.Tensor, torch.Tensor]:
 
 def tiny_unet(seed: int = 0, **overrides: object) -> UNet:
     torch.manual_seed(seed)
-    return UNet(**{"n_classes": K, "base_channels": 4, "depth": 2, **overrides})
+    return UNet(**{"num_classes": K, "base_channels": 4, "depth": 2, **overrides})
 
 
 def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
