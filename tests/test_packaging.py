@@ -75,6 +75,15 @@ def test_torchvision_is_declared_because_segment_anything_does_not() -> None:
     assert "torchvision" in _pip_requirements()
 
 
+def test_license_is_an_spdx_string_and_the_build_backend_reads_it() -> None:
+    # A table ({ text = "MIT" }) makes setuptools >= 77 print three deprecation boxes on every
+    # install; the SPDX string (PEP 639) is read only from setuptools 77 on.
+    assert isinstance(PYPROJECT["project"]["license"], str)
+    requires = [Requirement(r) for r in PYPROJECT["build-system"]["requires"]]
+    (setuptools,) = [r for r in requires if r.name == "setuptools"]
+    assert "76.99" not in setuptools.specifier and "77.0" in setuptools.specifier
+
+
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert re.search(r"^\s*make lab\s*$", README, re.M), "README must show `make lab`"
     assert re.search(r"^\s*make test\s*$", README, re.M), "README must show `make test`"
