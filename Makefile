@@ -17,6 +17,11 @@ NOTEBOOKS := notebooks
 # Jupyter refuses to run as root (containers, CI, some cloud VMs) unless told it is intended.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 SANITIZE := tests/nbval_sanitize.cfg
+# PyTorch goes in first, the build this machine can use: on Linux without an NVIDIA GPU the CPU
+# build from PyTorch's CPU index when it answers, else pip's default (tools/install_torch.py
+# says which, in one line). TORCH_INDEX=default or TORCH_INDEX=<index URL> chooses instead.
+TORCH_INDEX ?=
+INSTALL_TORCH := $(BIN)/python tools/install_torch.py $(if $(TORCH_INDEX),--index "$(TORCH_INDEX)")
 
 .PHONY: help lab test lint format execute exercises clean-venv
 
@@ -34,11 +39,13 @@ $(BIN)/python:
 
 # The course: the package and JupyterLab with the widget stack.
 $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	$(INSTALL_TORCH)
 	$(BIN)/python -m pip install -e ".[lab]"
 	@touch $@
 
 # Tests need everything the course needs, plus the dev tools.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(INSTALL_TORCH)
 	$(BIN)/python -m pip install -e ".[lab,dev]"
 	@touch $(VENV)/.installed-lab $@
 
