@@ -18,6 +18,10 @@ Modules, one job each:
 - ``seglab.sam``      SAM checkpoints, loading, the Predictor, mini-SAM
 - ``seglab.widgets``  the click-to-segment widget (its frontend imported only when used)
 - ``seglab.checks``   the exercise checkers
+
+Renamed in 0.2.0 (the old names still work, with a ``DeprecationWarning``, until 0.3.0; see
+CHANGELOG.md): ``seglab.predict`` -> ``seglab.predict_labels`` (the U-Net's label maps, not
+SAM's ``predictor.predict``) and ``UNet(n_classes=...)`` -> ``UNet(num_classes=...)``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import importlib
 from typing import Any
 
 from seglab._compat import check_installed_versions
+from seglab._util import warn_deprecated
 
 __version__ = "0.1.0"
 
@@ -61,20 +66,35 @@ _EXPORTS: dict[str, str] = {
     "crop_to": "seglab.unet",
     "train": "seglab.train",
     "evaluate": "seglab.train",
-    "predict": "seglab.train",
+    "predict_labels": "seglab.train",
     "History": "seglab.train",
     "dice_loss": "seglab.train",
     "SamClicker": "seglab.widgets",
 }
 
+# public name -> its name in the defining module, where the two differ
+_DEFINED_AS: dict[str, str] = {
+    "predict_labels": "predict",  # seglab.train.predict
+}
+
+# old name -> new name: still served, with a DeprecationWarning, until _REMOVED_IN
+_RENAMED: dict[str, str] = {
+    "predict": "predict_labels",  # collided with SAM's predictor.predict
+}
+_REMOVED_IN = "0.3.0"
+
 __all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        new = _RENAMED[name]
+        warn_deprecated(f"seglab.{name}", f"seglab.{new}", removed_in=_REMOVED_IN)
+        return getattr(importlib.import_module(_EXPORTS[new]), _DEFINED_AS.get(new, new))
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'seglab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), _DEFINED_AS.get(name, name))
     globals()[name] = value  # cache: the next access is a plain attribute lookup
     return value
 

@@ -39,7 +39,7 @@ one has only (H / 2**depth) x (W / 2**depth) pixels: a single 8x8 image at depth
 value per channel, and BatchNorm cannot compute a variance from it (this module says so before
 torch does). With tiny batches the statistics are noisy; in eval mode (``model.eval()``)
 BatchNorm uses the running averages gathered during training instead, which is why a model
-must be switched to eval mode before predicting (``seglab.train.predict`` does it for you).
+must be switched to eval mode before predicting (``seglab.predict_labels`` does it for you).
 """
 
 from __future__ import annotations

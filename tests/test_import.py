@@ -56,3 +56,34 @@ def test_every_export_exists() -> None:
     for package in (seglab, seglab.sam):
         for name in package.__all__:
             assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+
+
+# --------------------------------------------------------------------------- renamed in 0.2.0
+
+
+def test_predict_labels_is_the_unets_predict_without_a_warning() -> None:
+    import warnings
+
+    import seglab
+    from seglab.train import predict  # the module; seglab.train is the train() function
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert seglab.predict_labels is predict
+    assert "predict_labels" in seglab.__all__ and "predict_labels" in dir(seglab)
+
+
+def test_old_predict_name_warns_and_still_works() -> None:
+    import seglab
+    from seglab.train import predict as unet_predict
+
+    with pytest.warns(DeprecationWarning, match=r"seglab\.predict is deprecated .* 0\.3\.0") as rec:
+        old = seglab.predict
+    assert old is unet_predict
+    assert rec[0].filename == __file__  # at the learner's line
+    assert "seglab.predict_labels" in str(rec[0].message)
+    with pytest.warns(DeprecationWarning, match="use seglab.predict_labels"):
+        from seglab import predict  # noqa: F401
+    assert "predict" not in seglab.__all__ and "predict" not in dir(seglab)
+    with pytest.warns(DeprecationWarning):  # every access warns: the name is never cached
+        seglab.predict  # noqa: B018
