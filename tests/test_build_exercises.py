@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tools import build_exercises
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 SOLUTIONS = EXERCISES / "solutions"
-
-_spec = importlib.util.spec_from_file_location("build_exercises", ROOT / "tools/build_exercises.py")
-build_exercises = importlib.util.module_from_spec(_spec)
-sys.modules["build_exercises"] = build_exercises
-_spec.loader.exec_module(build_exercises)
 
 BuildError = build_exercises.BuildError
 strip = build_exercises.strip_solutions
@@ -303,3 +301,24 @@ def test_a_build_runs_the_learner_copy_and_a_failed_one_leaves_no_file(workdir):
         build_exercises.build(broken_path, out_dir)
     assert target.read_bytes() == before
     assert sorted(p.name for p in out_dir.iterdir()) == [path.name]
+
+
+def test_the_script_builds_and_executes_as_the_makefile_calls_it(tmp_path):
+    """`python tools/build_exercises.py NAME` (the Makefile's form) imports its sibling
+    tools.execute_notebooks although a script run puts only tools/ on sys.path."""
+    solutions, out_dir = tmp_path / "solutions", tmp_path / "out"
+    solutions.mkdir()
+    out_dir.mkdir()
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\nprint('ran')"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbformat.write(nb, solutions / "01_tiny.ipynb")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_exercises.py"), "01_tiny",
+         "--solutions", str(solutions), "--out", str(out_dir)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    built = nbformat.read(out_dir / "01_tiny.ipynb", as_version=4)
+    assert 'raise NotImplementedError("your code here")' in built.cells[0].source
+    assert built.cells[0].outputs[0]["text"] == "ran\n"  # executed by tools.execute_notebooks

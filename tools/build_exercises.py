@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
-import importlib.util
 import os
 import re
 import sys
@@ -203,12 +202,9 @@ def _signature(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...
 
 
 def _execute(path: Path) -> nbformat.NotebookNode:
-    spec = importlib.util.spec_from_file_location(
-        "execute_notebooks", Path(__file__).with_name("execute_notebooks.py")
-    )
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.execute(path)
+    from tools.execute_notebooks import execute  # here: --check needs no kernel machinery
+
+    return execute(path)
 
 
 def build(solution_path: Path, out_dir: Path, *, execute: bool = True) -> Path:
@@ -319,4 +315,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Run as a script (python tools/build_exercises.py, as the Makefile does), Python puts tools/
+    # on sys.path, not the repository root: add the root, so that `tools.` imports resolve as
+    # they do under pytest and with `python -m tools.build_exercises`.
+    sys.path.insert(0, str(ROOT))
     sys.exit(main())
