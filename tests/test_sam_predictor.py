@@ -109,6 +109,57 @@ def test_gray_image_is_converted_like_as_rgb_uint8(sam):
     _assert_same_as_official(result, *official.predict(np.array([[45, 25]]), np.array([1])))
 
 
+# --------------------------------------------------------------------------- SAM's names
+
+
+def test_sams_argument_names_give_sams_result(predictor, official):
+    points, labels = np.array([[45.5, 25], [5, 55]]), np.array([1, 0])
+    expected = official.predict(points, labels, multimask_output=False)
+    by_sam_names = predictor.predict(
+        point_coords=points, point_labels=labels, multimask_output=False
+    )
+    _assert_same_as_official(by_sam_names, *expected)
+    positional = predictor.predict(points, labels, None, None, False, False)  # SAM's order
+    _assert_same_as_official(positional, *expected)
+    mixed = predictor.predict(points=points, point_labels=labels, multimask_output=False)
+    _assert_same_as_official(mixed, *expected)
+
+
+def test_return_logits_equals_official(predictor, official):
+    box = np.array([20, 10, 70, 40])
+    result = predictor.predict(box=box, return_logits=True)
+    masks, scores, logits = official.predict(box=box, return_logits=True)
+    np.testing.assert_allclose(result.masks, masks, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(result.scores, scores, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(result.logits, logits, rtol=1e-6, atol=1e-6)
+    assert result.masks.dtype == np.float32 and result.masks.shape == (3, H, W)
+    thresholded = predictor.predict(box=box)
+    np.testing.assert_array_equal(thresholded.masks, result.masks > 0)  # SAM's threshold is 0
+    with pytest.raises(TypeError, match="return_logits must be True or False"):
+        predictor.predict(box=box, return_logits=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "names"),
+    [
+        ({"points": [[45, 25]], "point_coords": [[45, 25]]}, "points= and point_coords="),
+        ({"points": [[45, 25]], "labels": [1], "point_labels": [1]}, "labels= and point_labels="),
+        ({"box": [20, 10, 70, 40], "multimask": True, "multimask_output": True},
+         "multimask= and multimask_output="),
+    ],
+)  # fmt: skip
+def test_both_spellings_of_one_argument_are_a_type_error(predictor, kwargs, names):
+    with pytest.raises(TypeError, match=f"Predictor.predict got both {names}"):
+        predictor.predict(**kwargs)
+
+
+def test_multimask_defaults_to_three_masks_under_either_name(predictor):
+    assert len(predictor.predict(points=[[45, 25]])) == 3
+    assert len(predictor.predict(points=[[45, 25]], multimask_output=False)) == 1
+    with pytest.raises(TypeError, match="multimask must be True or False"):
+        predictor.predict(points=[[45, 25]], multimask_output="no")
+
+
 # --------------------------------------------------------------------------- results
 
 

@@ -17,12 +17,19 @@ light prompt encoder and mask decoder. :class:`Predictor` wraps it (it does not 
 - **an embedding cache** (:mod:`seglab.sam.cache`): coming back to an image already seen (same
   pixels, same encoder weights) restores its embedding instead of running the encoder again;
 - **named results**: :class:`PredictionResult` instead of an unnamed 3-tuple; many boxes at
-  once with :meth:`Predictor.predict_boxes` (a :class:`BatchPredictionResult`).
+  once with :meth:`Predictor.predict_boxes` (a :class:`BatchPredictionResult`);
+- **SAM's own argument names too**: ``predict`` takes seglab's short names (``points``,
+  ``labels``, ``multimask``) or SAM's (``point_coords``, ``point_labels``,
+  ``multimask_output``), in SAM's positional order, and SAM's ``return_logits``; so the
+  arguments of a ``SamPredictor.predict`` call work unchanged. The result is still a
+  :class:`PredictionResult`, not SAM's 3-tuple: read ``result.masks``, ``result.scores`` and
+  ``result.logits``.
 
 Shapes (K masks per prompt: 3 with ``multimask=True``, else 1; H x W the image; h x w SAM's
 low-resolution mask grid, 256x256 for vit_b/l/h and 64x64 for mini-SAM):
 
     predict(...)        -> masks (K, H, W) bool, scores (K,) float32, logits (K, h, w) float32
+                           (masks are float32 logits with return_logits=True)
     predict_boxes(B x 4) -> masks (B, K, H, W),   scores (B, K),          logits (B, K, h, w)
 
 Results are the official predictor's, unchanged: ``predict`` calls ``SamPredictor.predict``
@@ -40,7 +47,7 @@ import torch
 from segment_anything import SamPredictor
 from segment_anything.modeling import Sam
 
-from seglab._util import check_bool, check_int
+from seglab._util import check_bool, check_int, pick_spelling
 from seglab.images import as_rgb_uint8
 from seglab.prompts import validate_box, validate_labels, validate_mask_input, validate_points
 from seglab.sam.cache import CachedEmbedding, CacheKey, EmbeddingCache, ModelFingerprint
@@ -61,7 +68,8 @@ class PredictionResult:
     """The masks SAM predicted for one prompt.
 
     Attributes:
-      masks (np.ndarray): (K, H, W) bool, one mask per candidate at the image's resolution.
+      masks (np.ndarray): (K, H, W) bool, one mask per candidate at the image's resolution;
+        with ``predict(..., return_logits=True)``, float32 logits instead (> 0 means inside).
       scores (np.ndarray): (K,) float32, SAM's own estimate of each mask's IoU with the object
         you meant (higher is better; not a probability).
       logits (np.ndarray): (K, h, w) float32, low-resolution mask logits (> 0 means inside).
@@ -346,7 +354,12 @@ class Predictor:
         labels: Any = None,
         box: Any = None,
         mask_input: Any = None,
-        multimask: bool = True,
+        multimask: bool | None = None,
+        return_logits: bool = False,
+        *,
+        point_coords: Any = None,
+        point_labels: Any = None,
+        multimask_output: bool | None = None,
     ) -> PredictionResult:
         """Predict masks for one prompt on the current image.
 
@@ -354,21 +367,38 @@ class Predictor:
 
         Arguments:
           points: Nx2 ``(x, y)`` pixel coordinates (x = column, y = row), or one ``[x, y]``.
-          labels: N labels, 1 = foreground, 0 = background; None = all foreground.
+            SAM's name ``point_coords=`` works too.
+          labels: N labels, 1 = foreground, 0 = background; None = all foreground. SAM's name
+            ``point_labels=`` works too.
           box: ``(x0, y0, x1, y1)`` in pixels, top-left and bottom-right corners.
           mask_input: (1, h, w) or (h, w) logits from a previous result,
             ``result.logits[result.best_index]``.
-          multimask (bool): True returns 3 candidate masks (best for one ambiguous click),
-            False returns 1 (better for several clicks or a box).
+          multimask (bool): True (the default, also when None) returns 3 candidate masks (best
+            for one ambiguous click), False returns 1 (better for several clicks or a box).
+            SAM's name ``multimask_output=`` works too.
+          return_logits (bool): False (default): ``masks`` are bool. True: ``masks`` are the
+            float32 logits at the image's resolution, before SAM's threshold at 0 (as in SAM).
+
+        The positional order is SAM's (``point_coords, point_labels, box, mask_input,
+        multimask_output, return_logits``), so ``SamPredictor.predict`` calls work unchanged.
+        Each argument has one value: passing both of its spellings is a TypeError.
 
         Returns:
-          PredictionResult: masks (K, H, W) bool, scores (K,), logits (K, h, w); K = 3 or 1.
+          PredictionResult: masks (K, H, W), scores (K,), logits (K, h, w); K = 3 or 1.
 
         Raises:
           RuntimeError: no image set.
           ValueError, TypeError: no prompt, or a prompt that does not fit the image (see
-            :mod:`seglab.prompts`).
+            :mod:`seglab.prompts`); both spellings of one argument.
         """
+        where = "Predictor.predict"
+        points = pick_spelling(where, "points", points, "point_coords", point_coords)
+        labels = pick_spelling(where, "labels", labels, "point_labels", point_labels)
+        multimask = pick_spelling(
+            where, "multimask", multimask, "multimask_output", multimask_output
+        )
+        multimask = True if multimask is None else check_bool(multimask, "multimask")
+        return_logits = check_bool(return_logits, "return_logits")
         size = self._require_image()
         if points is None and box is None and mask_input is None:
             raise ValueError(
@@ -379,7 +409,7 @@ class Predictor:
         if points is None and labels is not None:
             raise ValueError("labels were given without points; pass points=[[x, y], ...] too.")
         coords = validate_points(points, size) if points is not None else None
-        point_labels = validate_labels(labels, len(coords)) if coords is not None else None
+        label_array = validate_labels(labels, len(coords)) if coords is not None else None
         box_array = None
         if box is not None:
             box_array = validate_box(box, size)
@@ -393,17 +423,17 @@ class Predictor:
         low_res = None
         if mask_input is not None:
             low_res = validate_mask_input(mask_input, self.model.prompt_encoder.mask_input_size)
-        multimask = check_bool(multimask, "multimask")
 
         masks, scores, logits = self._predictor.predict(
             point_coords=coords,
-            point_labels=point_labels,
+            point_labels=label_array,
             box=box_array,
             mask_input=low_res,
             multimask_output=multimask,
+            return_logits=return_logits,
         )
         return PredictionResult(
-            masks=np.asarray(masks, dtype=bool),
+            masks=np.asarray(masks, dtype=np.float32 if return_logits else bool),
             scores=np.asarray(scores, dtype=np.float32),
             logits=np.asarray(logits, dtype=np.float32),
         )
