@@ -373,6 +373,13 @@ def test_disk_cache_warms_a_new_session(tmp_path):
     assert torch.equal(predictor.original.features, official.features)
 
 
+def test_one_default_cache_size(sam):
+    from seglab.sam.cache import DEFAULT_MAX_ITEMS
+
+    assert Predictor(sam).cache.max_items == EmbeddingCache().max_items == DEFAULT_MAX_ITEMS
+    assert Predictor(sam, cache=True).cache.max_items == DEFAULT_MAX_ITEMS
+
+
 def test_cache_false_always_runs_the_encoder():
     sam = _new_sam()
     calls = _count_encoder_calls(sam)

@@ -34,8 +34,9 @@ no half file), read back with ``torch.load(weights_only=True)`` and checked agai
 file that cannot be read or does not match is ignored with a warning and recomputed, never
 served.
 
-Memory: one entry holds one embedding, 4 MB for vit_b/l/h; the default 8 entries are 32 MB (on
-the device the model runs on).
+Memory: one entry holds one embedding, 4 MB for vit_b/l/h; the default of
+:data:`DEFAULT_MAX_ITEMS` (8) entries is 32 MB (on the device the model runs on). A
+``seglab.sam.Predictor`` built without a cache gets a private one of this size.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from segment_anything.modeling import Sam
 from seglab._util import atomic_path, check_int, is_int
 
 __all__ = [
+    "DEFAULT_MAX_ITEMS",
     "CacheKey",
     "CacheStats",
     "CachedEmbedding",
@@ -66,6 +68,10 @@ __all__ = [
     "image_fingerprint",
     "model_fingerprint",
 ]
+
+#: Embeddings an :class:`EmbeddingCache` keeps in memory unless told otherwise (4 MB each for
+#: vit_b/l/h); also the size of a Predictor's private cache. The one default cache size.
+DEFAULT_MAX_ITEMS = 8
 
 #: Marker and version stored in every on-disk entry.
 DISK_FORMAT = "seglab-sam-embedding"
@@ -298,7 +304,8 @@ class EmbeddingCache:
 
     Arguments:
       max_items (int): how many embeddings to keep in memory (>= 0; 0 keeps none in memory,
-        useful with ``disk_dir``). vit_b/l/h embeddings are 4 MB each.
+        useful with ``disk_dir``); :data:`DEFAULT_MAX_ITEMS` (8) by default. vit_b/l/h
+        embeddings are 4 MB each.
       disk_dir (str | PathLike | None): a folder to also keep every embedding in, so that a
         new Python session starts warm (e.g. :func:`default_disk_dir`). None: memory only.
 
@@ -306,8 +313,12 @@ class EmbeddingCache:
     (``seglab.sam.Predictor`` does).
     """
 
-    def __init__(self, max_items: int = 8, disk_dir: str | os.PathLike[str] | None = None):
-        max_items = check_int(max_items, "max_items", minimum=0, hint="Pass e.g. max_items=8.")
+    def __init__(
+        self, max_items: int = DEFAULT_MAX_ITEMS, disk_dir: str | os.PathLike[str] | None = None
+    ):
+        max_items = check_int(
+            max_items, "max_items", minimum=0, hint=f"Pass e.g. max_items={DEFAULT_MAX_ITEMS}."
+        )
         if disk_dir is not None and not isinstance(disk_dir, (str, os.PathLike)):
             raise TypeError(
                 f"disk_dir must be a folder path (str or pathlib.Path) or None, got "

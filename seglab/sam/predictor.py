@@ -55,9 +55,6 @@ from seglab.sam.cache import image_fingerprint as _image_fingerprint
 
 __all__ = ["BatchPredictionResult", "PredictionResult", "Predictor"]
 
-#: Embeddings a Predictor keeps in memory when no cache is given (4 MB each for vit_b/l/h).
-DEFAULT_CACHE_ITEMS = 4
-
 
 def _scores_text(scores: np.ndarray) -> str:
     return "[" + ", ".join(f"{s:.2f}" for s in scores.tolist()) + "]"
@@ -188,8 +185,9 @@ class Predictor:
       sam (segment_anything.modeling.Sam): the model, e.g. from ``seglab.sam.load_sam`` or
         ``seglab.sam.build_mini_sam()``, on the device it should run on (cuda, mps or cpu).
       cache (EmbeddingCache | None | False): where image embeddings are kept. None (default) or
-        True: a private in-memory cache of ``DEFAULT_CACHE_ITEMS`` images. An ``EmbeddingCache`` to
-        share one between predictors or keep embeddings on disk. False: no cache.
+        True: a private ``EmbeddingCache()``, in memory, of ``seglab.sam.cache.DEFAULT_MAX_ITEMS``
+        (8) images. An ``EmbeddingCache`` to share one between predictors or keep embeddings on
+        disk. False: no cache.
 
     Attributes:
       model (Sam): the model. ``device`` (torch.device): where it runs. ``original``
@@ -215,7 +213,7 @@ class Predictor:
                 "Load one with seglab.sam.load_sam(...) or build seglab.sam.build_mini_sam()."
             )
         if cache is None or cache is True:
-            cache = EmbeddingCache(max_items=DEFAULT_CACHE_ITEMS)
+            cache = EmbeddingCache()  # DEFAULT_MAX_ITEMS in memory, no disk
         elif cache is False:
             cache = None
         elif not isinstance(cache, EmbeddingCache):
