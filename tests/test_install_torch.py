@@ -8,7 +8,6 @@ closed port, or a port that never answers. Nothing is installed and nothing leav
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import platform
 import re
@@ -23,13 +22,10 @@ from pathlib import Path
 import pytest
 from _http_server import FileServer, closed_port_url
 
+from tools import install_torch
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tools" / "install_torch.py"
-
-_spec = importlib.util.spec_from_file_location("install_torch", SCRIPT)
-install_torch = importlib.util.module_from_spec(_spec)
-sys.modules["install_torch"] = install_torch
-_spec.loader.exec_module(install_torch)
 
 GPU_LIST = "GPU 0: NVIDIA H200 (UUID: GPU-5d3a1f2e-0000-0000-0000-000000000000)"
 NO_DRIVER = (
