@@ -151,7 +151,7 @@ def _logits_shape(model: nn.Module, images: torch.Tensor) -> tuple[int, ...] | N
     (a seglab UNet: same size as its input); None for other models."""
     if isinstance(model, UNet) and images.ndim == 4:
         b, _, h, w = images.shape
-        return (b, model.config.n_classes, h, w)
+        return (b, model.config.num_classes, h, w)
     return None
 
 

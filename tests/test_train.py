@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -135,6 +136,16 @@ def test_void_pixels_count_for_nothing_in_train_and_evaluate(
         logits = model.eval()(images)
         expected = compute_loss(logits[:, :, 4:], labels[:, 4:], loss).item()
     assert result["loss"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_training_and_evaluating_a_unet_use_no_deprecated_name(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    images, labels = scenes
+    batch = [(images[:2], labels[:2])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # e.g. UNetConfig.n_classes
+        train(tiny_unet(), batch, epochs=1, val_loader=batch, progress=False)
 
 
 def test_train_options_are_checked(scenes: tuple[torch.Tensor, torch.Tensor]) -> None:
