@@ -24,9 +24,10 @@ import sys
 import numpy as np
 import torch
 
+from seglab import _env
 from seglab._util import check_int, installed_version
 
-DEVICE_ENV_VAR = "SEGLAB_DEVICE"
+DEVICE_ENV_VAR = _env.DEVICE.name  # "SEGLAB_DEVICE"; every SEGLAB_* variable is in seglab._env
 _KINDS = ("cuda", "mps", "cpu")
 
 
@@ -135,7 +136,7 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
     """
     if prefer is not None:
         return _parse(prefer, "prefer")
-    env = os.environ.get(DEVICE_ENV_VAR, "").strip()
+    env = _env.DEVICE.get()
     if env:
         return _parse(env, f"the environment variable {DEVICE_ENV_VAR}")
     for kind in _KINDS:

@@ -41,6 +41,7 @@ import pooch
 import requests
 from tqdm.auto import tqdm
 
+from seglab import _env
 from seglab._util import check_int
 from seglab.sam.registry import (
     CACHE_DIR_ENV_VAR,
@@ -51,9 +52,9 @@ from seglab.sam.registry import (
 )
 
 #: Environment variable with the base URL of a mirror serving the official file names.
-BASE_URL_ENV_VAR = "SEGLAB_SAM_BASE_URL"
+BASE_URL_ENV_VAR = _env.SAM_BASE_URL.name  # "SEGLAB_SAM_BASE_URL"
 #: Environment variable pointing :func:`seglab.sam.loading.load_sam` at a checkpoint file.
-CHECKPOINT_ENV_VAR = "SEGLAB_SAM_CHECKPOINT"
+CHECKPOINT_ENV_VAR = _env.SAM_CHECKPOINT.name  # "SEGLAB_SAM_CHECKPOINT"
 
 _CHUNK = 1 << 20  # stream 1 MiB at a time
 _TIMEOUT_S = 30  # seconds without an answer before a connection attempt gives up
@@ -127,7 +128,7 @@ class _CheckedDownloader:
 def _source_url(info: ModelInfo, url: str | None) -> str:
     if url is not None:
         return url
-    mirror = os.environ.get(BASE_URL_ENV_VAR, "").strip()
+    mirror = _env.SAM_BASE_URL.get()
     if mirror:
         return mirror.rstrip("/") + "/" + info.filename
     if info.url is None:

@@ -40,6 +40,7 @@ from typing import Any
 import torch
 from segment_anything.modeling import Sam
 
+from seglab import _env
 from seglab.device import get_device
 from seglab.sam.download import CHECKPOINT_ENV_VAR, download_checkpoint
 from seglab.sam.mini import MINI_FORMAT, MINI_FORMAT_VERSION, MiniSamConfig, build_mini_sam
@@ -53,7 +54,7 @@ from seglab.sam.registry import (
 )
 
 #: Environment variable naming the model the notebooks use when ``load_sam(model=None)``.
-MODEL_ENV_VAR = "SEGLAB_SAM_MODEL"
+MODEL_ENV_VAR = _env.SAM_MODEL.name  # "SEGLAB_SAM_MODEL"
 
 _PATCH_KEY = "image_encoder.patch_embed.proj.weight"  # (embed_dim, 3, 16, 16)
 _BLOCK_RE = re.compile(r"^image_encoder\.blocks\.(\d+)\.")
@@ -278,11 +279,6 @@ def detect_model_type(checkpoint: Checkpoint) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
 def _open(checkpoint: Checkpoint, expect: ModelInfo | None) -> tuple[Any, str]:
     """(loaded checkpoint, how to name it in messages) for a path or a dict."""
     if isinstance(checkpoint, Mapping):
@@ -297,7 +293,7 @@ def _open(checkpoint: Checkpoint, expect: ModelInfo | None) -> tuple[Any, str]:
 
 
 def _env_checkpoint(requested: str | None) -> tuple[Any, str]:
-    path = Path(_env(CHECKPOINT_ENV_VAR) or "").expanduser()
+    path = Path(_env.SAM_CHECKPOINT.get() or "").expanduser()
     if not path.is_file():
         raise FileNotFoundError(
             f"The environment variable {CHECKPOINT_ENV_VAR} is {str(path)!r}, but there is no "
@@ -418,16 +414,16 @@ def load_sam(
     requested = None if model is None else get_model_info(model).name
 
     if checkpoint is None and requested is None:  # let the environment decide
-        env_model = _env(MODEL_ENV_VAR)
+        env_model = _env.SAM_MODEL.get()
         if env_model is not None:
             requested = get_model_info(env_model).name
-        elif _env(CHECKPOINT_ENV_VAR) is None:
+        elif _env.SAM_CHECKPOINT.get() is None:
             requested = "mini"
         # else: requested stays None and the model is whatever SEGLAB_SAM_CHECKPOINT holds
 
     if checkpoint is not None:
         loaded, source = _open(checkpoint, get_model_info(requested) if requested else None)
-    elif requested != "mini" and _env(CHECKPOINT_ENV_VAR) is not None:
+    elif requested != "mini" and _env.SAM_CHECKPOINT.get() is not None:
         loaded, source = _env_checkpoint(requested)
     else:
         name = requested or "mini"  # (requested is set here; `or` only satisfies type checkers)

@@ -35,10 +35,11 @@ from pathlib import Path
 
 import pooch
 
+from seglab import _env
 from seglab._util import is_int
 
 #: Environment variable naming the folder for downloaded checkpoints (and on-disk caches).
-CACHE_DIR_ENV_VAR = "SEGLAB_CACHE_DIR"
+CACHE_DIR_ENV_VAR = _env.CACHE_DIR.name  # "SEGLAB_CACHE_DIR"
 
 #: Where Meta publishes the official checkpoints.
 OFFICIAL_BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
@@ -196,8 +197,7 @@ def get_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
       Path: an absolute path, with ``~`` expanded.
     """
     if cache_dir is None:
-        env = os.environ.get(CACHE_DIR_ENV_VAR, "").strip()
-        cache_dir = env if env else pooch.os_cache("seglab")
+        cache_dir = _env.CACHE_DIR.get() or pooch.os_cache("seglab")
     return Path(cache_dir).expanduser().absolute()
 
 
