@@ -32,7 +32,7 @@ from typing import Any
 from seglab._compat import check_installed_versions
 from seglab._util import warn_deprecated
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 check_installed_versions()  # a torch built for NumPy 1 beside NumPy 2 fails here, with the fix
 

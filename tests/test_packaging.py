@@ -128,3 +128,17 @@ def test_every_github_link_uses_the_one_repository_url() -> None:
             if owner_repo.startswith(("facebookresearch/", "pytorch/")):
                 continue  # upstream projects we cite
             assert owner_repo == REPO_PATH, f"{name} links {owner_repo}, not {REPO_PATH}"
+
+
+def test_version_is_the_changelogs_latest_release() -> None:
+    import seglab
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", changelog, flags=re.MULTILINE)
+    assert releases, "CHANGELOG.md has no '## [X.Y.Z] - date' release heading"
+    assert seglab.__version__ == PYPROJECT["project"]["version"] == releases[0], (
+        f"seglab.__version__ {seglab.__version__}, pyproject.toml "
+        f"{PYPROJECT['project']['version']} and CHANGELOG.md's latest release {releases[0]} "
+        "must be the same version"
+    )
+    assert "## [Unreleased]" in changelog  # Keep a Changelog: where the next changes go
