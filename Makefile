@@ -11,6 +11,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port=8890"
 LAB_ARGS ?=
+# Each clone keeps its own JupyterLab workspace (open tabs, layout; gitignored), so the first
+# `make lab` in a clone opens notebook 00 whatever JupyterLab remembers from other projects.
+LAB_WORKSPACES ?= $(CURDIR)/.jupyter-workspaces
 # extra arguments for pytest, e.g. PYTEST_ARGS="-m 'not slow'"
 PYTEST_ARGS ?=
 NOTEBOOKS := notebooks
@@ -50,7 +53,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $(VENV)/.installed-lab $@
 
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(NOTEBOOKS)/00_setup.ipynb $(ALLOW_ROOT) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. "--LabApp.workspaces_dir=$(LAB_WORKSPACES)" --LabApp.default_url=/lab/tree/$(NOTEBOOKS)/00_setup.ipynb $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,9 +1,11 @@
-"""Shared pytest setup: a headless matplotlib, and the gpu/browser markers' skip rules."""
+"""Shared pytest setup: a headless matplotlib, the gpu/browser markers' skip rules, and private
+Jupyter folders for the tests that start JupyterLab."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -39,6 +41,32 @@ CHROMIUM_ARGS = (
 def launch_chromium(playwright):  # -> playwright.sync_api.Browser
     """Debian's chromium, headless, through a running ``sync_playwright()`` context."""
     return playwright.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
+
+
+#: Jupyter's per-user folders, each moved under a test's own folder by private_jupyter_env
+PRIVATE_JUPYTER_DIRS = {
+    "JUPYTER_CONFIG_DIR": "config",  # lab/workspaces and lab/user-settings live here by default
+    "JUPYTER_DATA_DIR": "data",
+    "JUPYTER_RUNTIME_DIR": "runtime",
+    "IPYTHONDIR": "ipython",  # the kernel's profile and startup files
+}
+_JUPYTERLAB_DIR_VARS = ("JUPYTERLAB_WORKSPACES_DIR", "JUPYTERLAB_SETTINGS_DIR")
+
+
+def private_jupyter_env(base: Path) -> dict[str, str]:
+    """``os.environ`` with Jupyter's config, data, runtime and IPython folders under ``base``.
+
+    JupyterLab restores the workspace it saved last (the notebooks that were open) and reads the
+    user's settings from these folders, so a test that starts it must not share them with this
+    machine's own JupyterLab: what a learner did yesterday must not change what a test sees.
+    ``JUPYTERLAB_WORKSPACES_DIR`` and ``JUPYTERLAB_SETTINGS_DIR`` are dropped for the same reason
+    (then they default to folders under ``base/config/lab``).
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _JUPYTERLAB_DIR_VARS}
+    for name, folder in PRIVATE_JUPYTER_DIRS.items():
+        (base / folder).mkdir(parents=True, exist_ok=True)
+        env[name] = str(base / folder)
+    return env
 
 
 def _gpu_available() -> bool:

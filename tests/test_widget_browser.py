@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import launch_chromium
+from conftest import launch_chromium, private_jupyter_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -121,9 +121,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     tracker = private / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
     (tracker / "tracker.jupyterlab-settings").write_text('{"autoStartDefaultKernel": true}')
-    env = {
-        **os.environ,
-        "JUPYTER_RUNTIME_DIR": str(private / "runtime"),
+    env = {  # Jupyter's config, data, runtime, IPython, settings and workspaces: all private
+        **private_jupyter_env(private),
         "JUPYTERLAB_SETTINGS_DIR": str(private / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(private / "workspaces"),
     }
