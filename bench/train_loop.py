@@ -7,7 +7,7 @@ bare loop's samples per second.
 
 Both loops get, in the same run:
 
-- the same U-Net: notebook 06's ``UNet(base_channels=16, n_classes=5)``, built once under
+- the same U-Net: notebook 06's ``UNet(base_channels=16, num_classes=5)``, built once under
   ``torch.manual_seed(0)``; every run starts from those initial weights;
 - the same data: notebook 06's ``SyntheticScenes(320, size=64, seed=0)`` in batches of 16,
   made into tensors once, before anything is timed (drawing scenes is the same work for both
@@ -89,7 +89,7 @@ def main() -> None:
     batches = [(x.to(device), y.to(device)) for x, y in loader]  # drawn once, for both loops
     samples = sum(len(x) for x, _ in batches)
     torch.manual_seed(0)
-    initial = UNet(base_channels=setup["base_channels"], n_classes=k).to(device)
+    initial = UNet(base_channels=setup["base_channels"], num_classes=k).to(device)
 
     def fresh() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
         model = copy.deepcopy(initial)
