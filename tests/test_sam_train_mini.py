@@ -80,6 +80,9 @@ def test_bad_arguments_are_explained(tmp_path):
         run(tmp_path, "--steps", "0")
     with pytest.raises(ValueError, match="multiple of 16"):
         train_mini.main(["--image-size", "100", "--out", str(tmp_path)])
+    for name in ("--box-share", "--synthetic-share", "--nonsquare"):
+        with pytest.raises(ValueError, match=f"{name} must be in \\[0, 1\\], got 1.5"):
+            train_mini.main([name, "1.5", "--out", str(tmp_path)])
     # resuming with another model size is refused, not silently mixed
     run(tmp_path / "r", "--steps", "1", "--eval-every", "100")
     with pytest.raises(ValueError, match="config"):

@@ -129,6 +129,11 @@ class TrainConfig:
             raise ValueError(f"--image-size must be a multiple of 16, got {self.image_size}")
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
+        for name in ("box_share", "synthetic_share", "nonsquare"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(self, name)}"
+                )
 
     def model_config(self) -> MiniSamConfig:
         """The model this run trains: ``MiniSamConfig.tiny`` for ``tiny``, else the encoder
@@ -143,9 +148,6 @@ class TrainConfig:
             num_heads=self.encoder_width // 32,
             global_attn_indexes=tuple(sorted({max(d // 2 - 1, 0), d - 1})),
         )
-        for name in ("box_share", "synthetic_share", "nonsquare"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1]")
 
 
 def as_composite(scene: Any) -> Composite:
