@@ -142,3 +142,73 @@ def test_version_is_the_changelogs_latest_release() -> None:
         "must be the same version"
     )
     assert "## [Unreleased]" in changelog  # Keep a Changelog: where the next changes go
+
+
+# --------------------------------------------------------------------------- declared imports
+
+
+def _third_party_imports() -> dict[str, dict[str, bool]]:
+    """Top-level module name -> {file: imported at module level?} for every absolute import of
+    a non-stdlib, non-seglab module anywhere in seglab/ (including inside functions and under
+    ``if TYPE_CHECKING:``; those count as not module level only when inside a function)."""
+    import ast
+
+    found: dict[str, dict[str, bool]] = {}
+
+    def visit(node: ast.AST, rel: str, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            names: list[str] = []
+            if isinstance(child, ast.Import):
+                names = [alias.name for alias in child.names]
+            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                names = [child.module]
+            for name in names:
+                top = name.partition(".")[0]
+                if top in sys.stdlib_module_names or top in ("seglab", "__future__"):
+                    continue
+                where = found.setdefault(top, {})
+                where[rel] = where.get(rel, False) or not in_function
+            visit(child, rel, inner)
+
+    for path in sorted((ROOT / "seglab").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        visit(ast.parse(path.read_text(), filename=rel), rel, False)
+    return found
+
+
+def _distribution(module: str) -> str:
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+
+    dists = packages_distributions().get(module, [module])
+    return canonicalize_name(dists[0])
+
+
+def test_every_import_in_seglab_is_declared() -> None:
+    # A package that another dependency happens to bring (scipy with scikit-image, requests with
+    # pooch, traitlets with ipywidgets) must still be declared once seglab imports it itself.
+    # Module-level imports need a runtime dependency; an import inside a function (a maintainer
+    # path, such as ONNX export) may instead come from an optional extra.
+    from packaging.utils import canonicalize_name
+
+    runtime = {
+        canonicalize_name(r.name) for r in map(Requirement, PYPROJECT["project"]["dependencies"])
+    }
+    extras = {
+        canonicalize_name(Requirement(line).name)
+        for lines in PYPROJECT["project"]["optional-dependencies"].values()
+        for line in lines
+    }
+    imports = _third_party_imports()
+    assert {"torch", "numpy", "requests", "scipy"} <= set(imports), sorted(imports)
+    problems = []
+    for module, files in sorted(imports.items()):
+        dist = _distribution(module)
+        module_level = sorted(f for f, top in files.items() if top)
+        if module_level and dist not in runtime:
+            problems.append(f"{module} ({dist}): imported at module level in {module_level}")
+        elif dist not in runtime | extras:
+            problems.append(f"{module} ({dist}): imported in {sorted(files)}")
+    assert not problems, "declare these in pyproject.toml:\n" + "\n".join(problems)
