@@ -26,7 +26,7 @@ SANITIZE := tests/nbval_sanitize.cfg
 TORCH_INDEX ?=
 INSTALL_TORCH := $(BIN)/python tools/install_torch.py $(if $(TORCH_INDEX),--index "$(TORCH_INDEX)")
 
-.PHONY: help lab test lint format execute exercises clean-venv
+.PHONY: help lab test lint typecheck format execute exercises clean-venv
 
 help:
 	@echo "make lab      set up and open the course in JupyterLab"
@@ -34,6 +34,7 @@ help:
 	@echo "make execute  re-execute every notebook in place (maintainers, after editing one)"
 	@echo "make exercises  re-execute the solution notebooks and regenerate the learner copies"
 	@echo "make format   format code and notebooks with ruff"
+	@echo "make typecheck  check seglab's type annotations with mypy (part of make test)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "seglab needs Python 3.10 to 3.13; this is %d.%d. Run e.g. make lab PYTHON=python3.12" % v)'
@@ -58,11 +59,16 @@ lab: $(VENV)/.installed-lab
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python tools/build_exercises.py --check
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) exercises --nbval --nbval-sanitize-with $(SANITIZE) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+# mypy reads [tool.mypy] in pyproject.toml: which files, how strict, which imports have no types
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

@@ -86,7 +86,7 @@ _REMOVED_IN = "0.3.0"
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # Any: each lazy name has its own type (PEP 562)
     if name in _RENAMED:
         new = _RENAMED[name]
         warn_deprecated(f"seglab.{name}", f"seglab.{new}", removed_in=_REMOVED_IN)

@@ -36,10 +36,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, TypeGuard, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
+    import torch
+
+_T = TypeVar("_T")
 
 __all__ = [
     "atomic_path",
@@ -67,14 +70,14 @@ __all__ = [
 # --------------------------------------------------------------------------- torch tensors
 
 
-def is_tensor(value: Any) -> bool:
+def is_tensor(value: object) -> TypeGuard[torch.Tensor]:
     """True for a ``torch.Tensor`` (or a subclass, e.g. ``nn.Parameter``); never imports torch."""
     torch = sys.modules.get("torch")
     tensor_type = getattr(torch, "Tensor", None)
     return tensor_type is not None and isinstance(value, tensor_type)
 
 
-def tensor_to_numpy(tensor: Any, name: str = "tensor") -> np.ndarray:
+def tensor_to_numpy(tensor: torch.Tensor, name: str = "tensor") -> np.ndarray:
     """The values of a torch tensor as a numpy array.
 
     Detached from autograd and copied to the CPU when needed (a CPU tensor shares its memory
@@ -105,7 +108,7 @@ def tensor_to_numpy(tensor: Any, name: str = "tensor") -> np.ndarray:
         ) from exc
 
 
-def kind_of(value: Any) -> str:
+def kind_of(value: object) -> str:
     """What ``value`` is, in a learner's words: ``"torch tensor"``, ``"numpy array"`` or the
     name of its type (``"list"``, ``"str"``, ...)."""
     if is_tensor(value):
@@ -116,7 +119,7 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def describe_array(value: Any, array: np.ndarray, kind: str | None = None) -> str:
+def describe_array(value: object, array: np.ndarray, kind: str | None = None) -> str:
     """``"numpy array of shape (2, 3) and dtype float32"``: what was passed, for a message.
 
     Arguments:
@@ -128,7 +131,7 @@ def describe_array(value: Any, array: np.ndarray, kind: str | None = None) -> st
     return f"{kind or kind_of(value)} of shape {tuple(array.shape)} and dtype {dtype}"
 
 
-def numeric_array(value: Any, name: str) -> np.ndarray:
+def numeric_array(value: object, name: str) -> np.ndarray:
     """``value`` as a numpy array of bool, integer or float values (no copy when possible).
 
     Accepts numpy arrays, torch tensors (see :func:`tensor_to_numpy`), lists and tuples (also
@@ -173,7 +176,7 @@ def numeric_array(value: Any, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------- argument types
 
 
-def is_bool(value: Any) -> bool:
+def is_bool(value: object) -> TypeGuard[bool | np.bool_]:
     """True for ``True``/``False`` and NumPy bools (``np.bool_``, e.g. ``(a > 0).all()``)."""
     if isinstance(value, bool):
         return True
@@ -181,12 +184,12 @@ def is_bool(value: Any) -> bool:
     return np_module is not None and isinstance(value, np_module.bool_)
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: object) -> TypeGuard[int | np.integer]:
     """True for Python and NumPy integers; False for bools, floats (even ``3.0``), strings."""
     return isinstance(value, numbers.Integral) and not is_bool(value)
 
 
-def is_real(value: Any) -> bool:
+def is_real(value: object) -> TypeGuard[float | int | np.integer | np.floating]:
     """True for Python and NumPy ints and floats (NaN and inf included); False for bools."""
     return isinstance(value, numbers.Real) and not is_bool(value)
 
@@ -195,7 +198,7 @@ def _sentence(text: str) -> str:
     return f" {text}" if text else ""
 
 
-def check_int(value: Any, name: str, *, minimum: int | None = None, hint: str = "") -> int:
+def check_int(value: object, name: str, *, minimum: int | None = None, hint: str = "") -> int:
     """``value`` as a Python int, or raise by the one rule.
 
     Arguments:
@@ -221,7 +224,7 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, hint: str = 
     return number
 
 
-def check_real(value: Any, name: str, *, hint: str = "") -> float:
+def check_real(value: object, name: str, *, hint: str = "") -> float:
     """``value`` as a Python float if it is a real number (not a bool); ``TypeError`` otherwise.
 
     The caller checks the range (a ``ValueError``), e.g. ``alpha`` in [0, 1].
@@ -233,7 +236,7 @@ def check_real(value: Any, name: str, *, hint: str = "") -> float:
     return float(value)
 
 
-def check_bool(value: Any, name: str) -> bool:
+def check_bool(value: object, name: str) -> bool:
     """``value`` as a Python bool if it is ``True``/``False`` (or a NumPy bool); ``TypeError``
     otherwise: 1, "yes" and None are refused, not guessed."""
     if not is_bool(value):
@@ -293,7 +296,7 @@ def write_atomically(
 # --------------------------------------------------------------------------- numbers and values
 
 
-def format_number(value: Any, *, digits: int = 6, exact: bool = False) -> str:
+def format_number(value: object, *, digits: int = 6, exact: bool = False) -> str:
     """A number as short text for a message.
 
     Integers (Python or NumPy) as they are; floats with ``digits`` significant digits in
@@ -317,7 +320,9 @@ def format_number(value: Any, *, digits: int = 6, exact: bool = False) -> str:
     return f"{value:.{digits}g}"
 
 
-def summarize_values(values: Any, *, limit: int = 6, digits: int = 4, brackets: bool = True) -> str:
+def summarize_values(
+    values: object, *, limit: int = 6, digits: int = 4, brackets: bool = True
+) -> str:
     """The distinct values of an array, sorted, for an error message.
 
     ``[0, 1, 255]``; beyond ``limit`` values ``[0, 1, 2, 3, 4, 5, ... (100 distinct values)]``.
@@ -378,14 +383,14 @@ def _both_spellings(where: str, name: str, alias: str) -> str:
 
 
 def rename_keyword(
-    kwargs: dict[str, Any],
+    kwargs: dict[str, _T],
     old: str,
     new: str,
     *,
     where: str,
     removed_in: str,
     stacklevel: int = 2,
-) -> dict[str, Any]:
+) -> dict[str, _T]:
     """``kwargs`` with the deprecated keyword ``old`` renamed to ``new``.
 
     Returns ``kwargs`` itself when ``old`` is absent; else a new dict (same order) and a
@@ -405,8 +410,8 @@ def rename_keyword(
 
 
 def pick_spelling(
-    where: str, name: str, value: Any, alias: str, alias_value: Any, *, unset: Any = None
-) -> Any:
+    where: str, name: str, value: _T, alias: str, alias_value: _T, *, unset: object = None
+) -> _T:
     """The value of an argument accepted under two names, ``name`` and ``alias``.
 
     Arguments:

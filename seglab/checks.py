@@ -44,7 +44,7 @@ import textwrap
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -58,7 +58,7 @@ PLACEHOLDER_MESSAGE = "your code here"
 
 Status = Literal["passed", "failed", "not attempted"]
 
-_NOTHING: Any = object()  # "no expected value": the case uses ``raises`` or ``verify``
+_NOTHING: Any = object()  # Any: a sentinel for "no expected value" (``raises``/``verify``)
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
 _MAX_VALUES = 16  # arrays with at most this many elements are shown in full
 _ABS_TOL = 1e-6  # tolerance when comparing floats (IoU 1/3 computed two ways)
@@ -135,19 +135,19 @@ def _array_values(array: np.ndarray) -> str:
     return ", ".join(parts) or f"{array.size} values"
 
 
-def _num(value: Any) -> str:
+def _num(value: object) -> str:
     """A number as a learner would type it: a float keeps its point (1.0), see format_number."""
     return format_number(value, exact=True)
 
 
-def _numbers_only(value: Any) -> bool:
+def _numbers_only(value: object) -> bool:
     """True for (nested) lists and tuples of plain numbers."""
     if isinstance(value, (tuple, list)):
         return all(_numbers_only(v) for v in value)
     return isinstance(value, (int, float)) and not is_bool(value)
 
 
-def describe(value: Any) -> str:
+def describe(value: object) -> str:
     """A short, deterministic description of ``value`` for a check message.
 
     Arrays and tensors give their shape, dtype and values (all of them up to 16 elements, a
@@ -211,7 +211,7 @@ def describe(value: Any) -> str:
 # --------------------------------------------------------------------------- comparing values
 
 
-def _compare(expected: Any, got: Any) -> str | None:
+def _compare(expected: object, got: object) -> str | None:
     """None when ``got`` matches ``expected``; otherwise what differs, in words ("" when the
     expected and returned values, printed side by side, say it all)."""
     if isinstance(expected, np.ndarray):
@@ -241,7 +241,7 @@ def _compare(expected: Any, got: Any) -> str | None:
     return None if got == expected else ""
 
 
-def _compare_arrays(expected: np.ndarray, got: Any) -> str | None:
+def _compare_arrays(expected: np.ndarray, got: object) -> str | None:
     if is_tensor(got):
         return "a torch tensor where a numpy array is expected: return tensor.cpu().numpy()"
     if not isinstance(got, np.ndarray):
@@ -264,7 +264,7 @@ def _compare_arrays(expected: np.ndarray, got: Any) -> str | None:
     )
 
 
-def _same_input(before: Any, after: Any) -> bool:
+def _same_input(before: object, after: object) -> bool:
     """True when an argument was not modified in place (arrays and tensors only)."""
     if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
         return before.shape == after.shape and bool(
@@ -307,13 +307,13 @@ class Case:
     """
 
     description: str
-    args: tuple[Any, ...] | Callable[[], tuple[Any, ...]] = ()
-    expected: Any = _NOTHING
+    args: tuple[object, ...] | Callable[[], tuple[object, ...]] = ()
+    expected: object = _NOTHING
     raises: type[Exception] | tuple[type[Exception], ...] | None = None
     verify: Callable[..., str | None] | None = None
     expect_text: str = ""
     why: str = ""
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         given = [self.expected is not _NOTHING, self.raises is not None, self.verify is not None]
@@ -328,7 +328,7 @@ class Case:
                 "expected, in words."
             )
 
-    def make_args(self) -> tuple[Any, ...]:
+    def make_args(self) -> tuple[object, ...]:
         """Fresh positional arguments for one call."""
         return tuple(self.args()) if callable(self.args) else copy.deepcopy(self.args)
 
@@ -375,11 +375,11 @@ class Question:
         cases: Sequence[Case],
         *,
         hints: Sequence[str],
-        solution: str | Callable[..., Any] | Sequence[Callable[..., Any]],
+        solution: str | Callable[..., object] | Sequence[Callable[..., object]],
         arg_names: Sequence[str] = (),
         kind: Literal["function", "value"] = "function",
         on_pass: str = "",
-        reference: Any = None,
+        reference: object = None,
     ) -> None:
         if kind not in ("function", "value"):
             raise ValueError(f"kind must be 'function' or 'value', got {kind!r}.")
@@ -434,7 +434,7 @@ class Question:
 
     # ----------------------------------------------------------------- check
 
-    def check(self, answer: Any) -> CheckResult:
+    def check(self, answer: object) -> CheckResult:
         """Check ``answer``, print what was found, and return it as a :class:`CheckResult`.
 
         Arguments:
@@ -462,7 +462,7 @@ class Question:
             f'"{PLACEHOLDER_MESSAGE}", run that cell, then run this check again.',
         )
 
-    def _run(self, answer: Any) -> CheckResult:
+    def _run(self, answer: object) -> CheckResult:
         if answer is Ellipsis:
             return self._not_attempted()
         if self.kind == "function" and not callable(answer):
@@ -487,7 +487,7 @@ class Question:
         text = f"correct. Your {self.kind} passed all {len(self.cases)} cases."
         return self._result("passed", f"{text} {self.on_pass}".strip())
 
-    def _run_case(self, answer: Any, case: Case) -> dict[str, Any] | None:
+    def _run_case(self, answer: object, case: Case) -> dict[str, object] | None:
         """None when the case passes, otherwise the facts of the failure."""
         if self.kind == "value":
             try:
@@ -500,7 +500,7 @@ class Question:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                got = answer(*given, **case.kwargs)
+                got = cast(Callable[..., object], answer)(*given, **case.kwargs)  # a function
             except Exception as exc:
                 expected_error = case.raises is not None and isinstance(exc, case.raises)
                 if not expected_error:
@@ -508,7 +508,7 @@ class Question:
                 if not str(exc).strip():
                     return {"raised": exc, "empty_message": True}
                 return None
-        facts: dict[str, Any] = {"got": got, "warnings": caught}
+        facts: dict[str, object] = {"got": got, "warnings": caught}
         if case.raises is not None:
             return facts
         for position, (before, after) in enumerate(zip(pristine, given, strict=True)):
@@ -528,7 +528,7 @@ class Question:
             return self.arg_names[position]
         return f"argument {position + 1}"
 
-    def _failure(self, index: int, case: Case, facts: dict[str, Any]) -> CheckResult:
+    def _failure(self, index: int, case: Case, facts: dict[str, object]) -> CheckResult:
         lines = [f"not yet. Case {index} of {len(self.cases)} failed: {case.description}."]
         if self.kind == "function":
             args = case.make_args()
@@ -569,7 +569,7 @@ class Question:
             lines.append(f"{verb}: {describe(facts['got'])}.")
             if facts["problem"]:
                 lines.append(f"What is wrong: {facts['problem']}.")
-        caught = facts.get("warnings") or []
+        caught = cast("list[warnings.WarningMessage]", facts.get("warnings") or [])
         for w in caught[:2]:
             lines.append(f"(It also warned: {w.category.__name__}: {_short(str(w.message))}.)")
         if case.why:

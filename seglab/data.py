@@ -88,7 +88,7 @@ def _check_size(size: object) -> tuple[int, int]:
 
 def _check_n_objects(n_objects: object) -> tuple[int, int]:
     if is_int(n_objects):
-        lo = hi = int(n_objects)  # type: ignore[arg-type]
+        lo = hi = int(n_objects)
     elif (
         isinstance(n_objects, (tuple, list))
         and len(n_objects) == 2

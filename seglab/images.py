@@ -57,11 +57,17 @@ import difflib
 import io
 import os
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeGuard
 
 import numpy as np
 
 from seglab._util import describe_array, format_number, is_tensor, kind_of, tensor_to_numpy
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+    from seglab._types import ImageLike
 
 _CHANNELS = (1, 3, 4)
 
@@ -90,24 +96,24 @@ _SAMPLES: dict[str, tuple[str, str]] = {
 }
 
 
-def _describe(image: Any, array: np.ndarray) -> str:
+def _describe(image: object, array: np.ndarray) -> str:
     """What was passed, for error messages: kind, shape and dtype (a tensor's own dtype)."""
     return describe_array(image, array, kind=_kind(image))
 
 
-def _kind(image: Any) -> str:
+def _kind(image: object) -> str:
     if _is_pil_image(image):
         return f"PIL image (mode {image.mode!r}, size {image.size[0]}x{image.size[1]})"
     return kind_of(image)
 
 
-def _is_pil_image(image: Any) -> bool:
+def _is_pil_image(image: object) -> TypeGuard[Image.Image]:
     return any(
         cls.__module__.startswith("PIL.") and cls.__name__ == "Image" for cls in type(image).__mro__
     )
 
 
-def _tensor_to_numpy(tensor: Any) -> np.ndarray:
+def _tensor_to_numpy(tensor: torch.Tensor) -> np.ndarray:
     if tensor.is_complex():
         raise TypeError(
             f"image is a complex torch tensor of shape {tuple(tensor.shape)} and dtype "
@@ -117,7 +123,7 @@ def _tensor_to_numpy(tensor: Any) -> np.ndarray:
     return tensor_to_numpy(tensor, "image")
 
 
-def _pil_to_numpy(image: Any) -> np.ndarray:
+def _pil_to_numpy(image: Image.Image) -> np.ndarray:
     mode = image.mode
     if mode in ("1", "L", "RGB", "RGBA") or mode.startswith(("I", "F")):
         # "1" -> bool, "L"/"RGB"/"RGBA" -> uint8, "I;16*" -> uint16, "I" -> int32, "F" -> float32;
@@ -189,10 +195,10 @@ def _to_uint8(hwc: np.ndarray, what: str) -> np.ndarray:
     if hwc.dtype == np.uint8:
         return hwc.copy()
     if kind in "iu":
-        low, high = int(hwc.min()), int(hwc.max())
-        if low < 0 or high > 255:
+        lowest, highest = int(hwc.min()), int(hwc.max())
+        if lowest < 0 or highest > 255:
             raise ValueError(
-                f"image is a {what} with values in [{low}, {high}], outside [0, 255], so it "
+                f"image is a {what} with values in [{lowest}, {highest}], outside [0, 255], so it "
                 "cannot be read as 8-bit without a choice only you can make. Rescale it, "
                 "e.g. to floats in [0, 1] with (image - image.min()) / (image.max() - "
                 "image.min()), or for 16-bit data image / 65535; or clip with "
@@ -229,7 +235,7 @@ def _to_uint8(hwc: np.ndarray, what: str) -> np.ndarray:
     return np.floor(values + 0.5).astype(np.uint8)  # round half up: 127.5 -> 128
 
 
-def as_rgb_uint8(image: Any) -> np.ndarray:
+def as_rgb_uint8(image: ImageLike) -> np.ndarray:
     """Convert an image to a new, C-contiguous HxWx3 uint8 RGB array.
 
     The rules (dtype, value range, layout) are in the module docstring; in short: gray is
@@ -379,7 +385,7 @@ def load_image(source: str | os.PathLike[str] | bytes | BinaryIO) -> np.ndarray:
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise ValueError("load_image got 0 bytes: the upload or read produced no data.")
-        stream: Any = io.BytesIO(bytes(source))
+        stream: BinaryIO | Path = io.BytesIO(bytes(source))
         what = f"the {len(source)} bytes given"
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()

@@ -137,7 +137,7 @@ def _check_num_classes(num_classes: object, logits: torch.Tensor | tuple[int, ..
 
 def _check_loss(loss: object) -> LossArg:
     if callable(loss) or loss in LOSSES:
-        return loss  # type: ignore[return-value]
+        return loss
     raise ValueError(
         f"loss must be one of {', '.join(repr(n) for n in LOSSES)} or a function "
         f"(logits, target) -> scalar, got {loss!r}."

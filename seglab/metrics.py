@@ -38,6 +38,7 @@ Inputs and outputs, for every function here:
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -406,7 +407,7 @@ def pixel_accuracy(
     """
     empty = _check_empty_value(empty)
     p, t, keep, _ = _labels_pair(pred, target, ignore_index)
-    correct = p == t
+    correct = cast(Array, p == t)  # elementwise: a bool array or tensor, as p and t
     if keep is None:
         n = _size(t)
     else:
@@ -458,7 +459,8 @@ def confusion_matrix(
     index = t * num_classes + p  # one bin per (true, predicted) pair, in [0, K*K)
     if isinstance(index, torch.Tensor):
         if keep is not None:
-            index = torch.where(keep, index, bins)  # ignored pixels go to a spare last bin
+            keep_t = cast(torch.Tensor, keep)  # a tensor, as index is (both from _labels_pair)
+            index = torch.where(keep_t, index, bins)  # ignored pixels go to a spare last bin
         counts = torch.bincount(index, minlength=bins + 1).cpu().numpy()
     else:
         if keep is not None:

@@ -24,11 +24,16 @@ by the callers (``seglab.sam.Predictor``), so every function here expects a real
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from seglab._util import check_int, describe_array, format_number, is_int, is_tensor, numeric_array
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from seglab._types import ArrayLike
 
 __all__ = [
     "parse_box",
@@ -61,7 +66,7 @@ def _check_finite(array: np.ndarray, name: str, what: str) -> None:
         )
 
 
-def validate_image_size(image_size: Any) -> tuple[int, int]:
+def validate_image_size(image_size: object) -> tuple[int, int]:
     """Check an image size and return it as ``(H, W)`` Python ints.
 
     Arguments:
@@ -77,7 +82,7 @@ def validate_image_size(image_size: Any) -> tuple[int, int]:
     try:
         if isinstance(image_size, (str, bytes)):
             raise TypeError
-        values = tuple(image_size)
+        values = tuple(cast("Iterable[object]", image_size))  # not iterable: TypeError
     except TypeError:
         raise TypeError(
             f"image_size must be (H, W), got {type(image_size).__name__} {image_size!r}. "
@@ -86,12 +91,12 @@ def validate_image_size(image_size: Any) -> tuple[int, int]:
     if len(values) != 2:
         hint = " Pass image.shape[:2], not image.shape." if len(values) == 3 else ""
         raise ValueError(f"image_size must be (H, W), got {values!r}.{hint}")
-    for v in values:
-        if not is_int(v):
-            raise TypeError(
-                f"image_size must be two integers (H, W), got {values!r}. Pass image.shape[:2]."
-            )
-    h, w = int(values[0]), int(values[1])
+    ints = [int(v) for v in values if is_int(v)]
+    if len(ints) != len(values):
+        raise TypeError(
+            f"image_size must be two integers (H, W), got {values!r}. Pass image.shape[:2]."
+        )
+    h, w = ints
     if h < 1 or w < 1:
         raise ValueError(f"image_size must be positive (H, W), got ({h}, {w}).")
     return h, w
@@ -100,7 +105,7 @@ def validate_image_size(image_size: Any) -> tuple[int, int]:
 # --------------------------------------------------------------------------- points
 
 
-def parse_points(points: Any, *, allow_empty: bool = False) -> np.ndarray:
+def parse_points(points: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     """Read click points without an image to check them against: the rules of
     :func:`validate_points` for types, shape and finiteness, but no bounds.
 
@@ -166,7 +171,7 @@ def parse_points(points: Any, *, allow_empty: bool = False) -> np.ndarray:
     return array
 
 
-def validate_points(points: Any, image_size: Any) -> np.ndarray:
+def validate_points(points: ArrayLike, image_size: object) -> np.ndarray:
     """Check click points against an image and return them as SAM wants them.
 
     Arguments:
@@ -207,7 +212,7 @@ def validate_points(points: Any, image_size: Any) -> np.ndarray:
     return array.astype(np.float32)
 
 
-def validate_labels(labels: Any, n_points: int) -> np.ndarray:
+def validate_labels(labels: ArrayLike | None, n_points: int) -> np.ndarray:
     """Check point labels and return them as SAM wants them.
 
     Arguments:
@@ -226,7 +231,7 @@ def validate_labels(labels: Any, n_points: int) -> np.ndarray:
     return parse_labels(labels, check_int(n_points, "n_points", minimum=1))
 
 
-def parse_labels(labels: Any, n_points: int) -> np.ndarray:
+def parse_labels(labels: ArrayLike | None, n_points: int) -> np.ndarray:
     """:func:`validate_labels` for ``n_points >= 0`` (no points: no labels, or None)."""
     n_points = check_int(n_points, "n_points", minimum=0)
     if labels is None:
@@ -258,7 +263,7 @@ def parse_labels(labels: Any, n_points: int) -> np.ndarray:
 # --------------------------------------------------------------------------- boxes
 
 
-def parse_box(box: Any) -> np.ndarray:
+def parse_box(box: ArrayLike) -> np.ndarray:
     """Read one box (or a batch) without an image to check it against: the rules of
     :func:`validate_box` for types, shape, finiteness and corner order, but no bounds.
 
@@ -327,7 +332,7 @@ def parse_box(box: Any) -> np.ndarray:
     return array[0] if single else array
 
 
-def validate_box(box: Any, image_size: Any) -> np.ndarray:
+def validate_box(box: ArrayLike, image_size: object) -> np.ndarray:
     """Check one box (or a batch of boxes) against an image.
 
     Arguments:
@@ -370,7 +375,7 @@ def validate_box(box: Any, image_size: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- mask input
 
 
-def validate_mask_input(mask_input: Any, expected_hw: Any) -> np.ndarray:
+def validate_mask_input(mask_input: ArrayLike, expected_hw: object) -> np.ndarray:
     """Check a low-resolution mask prompt (logits from a previous prediction).
 
     SAM can refine a mask from its own previous output: pass the *logits* of the mask you

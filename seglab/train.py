@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import torch
@@ -101,7 +101,7 @@ class History:
         s = "" if self.epochs == 1 else "s"
         lines = [f"History({self.epochs} epoch{s})"]
         lines.append("epoch " + " ".join(f"{name:>10}" for name in columns))
-        shown = range(self.epochs)
+        shown: Sequence[int] = range(self.epochs)
         if self.epochs > 2 * _REPR_ROWS:  # long runs: the first and last few epochs
             shown = [*range(_REPR_ROWS), -1, *range(self.epochs - _REPR_ROWS, self.epochs)]
         for i in shown:
@@ -155,10 +155,21 @@ def _logits_shape(model: nn.Module, images: torch.Tensor) -> tuple[int, ...] | N
     return None
 
 
-def _split_batch(batch: object) -> tuple[torch.Tensor, object]:
+class EvalResult(TypedDict):
+    """What :func:`evaluate` returns (a plain dict at run time)."""
+
+    loss: float
+    miou: float
+    per_class_iou: np.ndarray
+    pixel_accuracy: float
+    confusion_matrix: np.ndarray
+
+
+def _split_batch(batch: object) -> tuple[torch.Tensor, torch.Tensor | np.ndarray]:
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         images, target = batch
         if isinstance(images, torch.Tensor):
+            # target: whatever the loader gave; compute_loss and confusion_matrix check it
             return images, target
     what = type(batch).__name__
     if isinstance(batch, (tuple, list)):
@@ -210,7 +221,7 @@ def train(
     device: str | torch.device | None = None,
     progress: bool = True,
     seed: int | None = None,
-    callback: Callable[[int, History], Any] | None = None,
+    callback: Callable[[int, History], object] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; evaluate after each one.
 
@@ -297,6 +308,7 @@ def train(
             history.train_loss.append(total / count)
             postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
             if val_loader is not None:
+                assert k is not None  # the first batch set it (count > 0)
                 result = evaluate(
                     model, val_loader, k, ignore_index=ignore_index, device=device, loss=loss
                 )
@@ -320,7 +332,7 @@ def evaluate(
     device: str | torch.device | None = None,
     *,
     loss: LossArg = "ce",
-) -> dict[str, Any]:
+) -> EvalResult:
     """Score ``model`` on every batch of ``loader`` (eval mode, no gradients).
 
     The confusion matrix is summed over the whole loader before IoUs are computed, so the

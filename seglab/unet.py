@@ -48,7 +48,7 @@ import copy
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -70,7 +70,7 @@ def _accepts_n_classes(cls: type[_Config]) -> type[_Config]:
     init = cls.__init__
 
     @functools.wraps(init)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: object, *args: object, **kwargs: object) -> None:
         kwargs = rename_keyword(
             kwargs, "n_classes", "num_classes", where=cls.__name__, removed_in=N_CLASSES_REMOVED_IN
         )
@@ -198,7 +198,8 @@ class UNet(nn.Module):
             raise TypeError(
                 f"UNet got unknown option(s) {', '.join(unknown)}; valid: {', '.join(fields)}."
             )
-        self.config = c = dataclasses.replace(config, **overrides)
+        # the values are checked by UNetConfig.__post_init__, whatever their type here
+        self.config = c = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
         width = [c.base_channels * 2**i for i in range(c.depth + 1)]  # [64, 128, 256, 512]
 
         # Modules are created in the seed's order, so that under the same torch.manual_seed
@@ -471,25 +472,22 @@ def shape_trace(
     """
     if not isinstance(model, UNet):
         raise TypeError(f"shape_trace needs a seglab UNet, got {type(model).__name__}.")
-    if is_int(input_size):
-        input_size = (input_size, input_size)
-    wanted = f"input_size must be S, (H, W) or (B, C, H, W) positive ints, got {input_size!r}"
-    if not isinstance(input_size, (tuple, list, torch.Size)) or not all(
-        is_int(s) for s in input_size
-    ):
+    given: object = (input_size, input_size) if is_int(input_size) else input_size
+    wanted = f"input_size must be S, (H, W) or (B, C, H, W) positive ints, got {given!r}"
+    if not isinstance(given, (tuple, list, torch.Size)) or not all(is_int(s) for s in given):
         raise TypeError(f"{wanted}; e.g. (256, 256).")
-    if len(input_size) not in (2, 4) or not all(s > 0 for s in input_size):
+    if len(given) not in (2, 4) or not all(s > 0 for s in given):
         raise ValueError(f"{wanted}; e.g. (256, 256).")
-    input_size = tuple(int(s) for s in input_size)
-    if len(input_size) == 2:
-        input_size = (1, model.config.in_channels, *input_size)
+    size = tuple(int(s) for s in given)
+    if len(size) == 2:
+        size = (1, model.config.in_channels, *size)
     dtype = next(model.parameters()).dtype
     # Same layers, no data; eval mode because the shapes do not depend on the mode (and a
     # batch of one tiny image is fine for a trace, though not for BatchNorm in train mode).
     twin = copy.deepcopy(model).to("meta").eval()
     record: list[tuple[str, tuple[int, ...]]] = []
     with torch.no_grad():
-        twin._forward(torch.empty(input_size, device="meta", dtype=dtype), record)
+        twin._forward(torch.empty(size, device="meta", dtype=dtype), record)
     return record
 
 

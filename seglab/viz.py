@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
@@ -45,6 +45,9 @@ from seglab._colors import (
 from seglab._util import check_int, check_real, is_bool, is_int, numeric_array, summarize_values
 from seglab.images import as_rgb_uint8
 from seglab.prompts import parse_box, parse_labels, parse_points
+
+if TYPE_CHECKING:
+    from seglab._types import ArrayLike, ImageLike
 
 __all__ = [
     "BOX_COLOR",
@@ -65,7 +68,7 @@ Color = str | int | Sequence[float] | None
 # --- validation helpers ------------------------------------------------------------------
 
 
-def _mask_2d(mask: Any, name: str = "mask") -> np.ndarray:
+def _mask_2d(mask: ArrayLike, name: str = "mask") -> np.ndarray:
     """(H, W) array from (H, W) or (1, H, W); errors for anything else."""
     array = numeric_array(mask, name)
     shape = tuple(array.shape)
@@ -104,7 +107,7 @@ def _binary(array: np.ndarray, name: str = "mask") -> np.ndarray:
     return array.astype(bool)
 
 
-def _check_alpha(alpha: Any) -> float:
+def _check_alpha(alpha: object) -> float:
     alpha = check_real(alpha, "alpha", hint="Pass a number in [0, 1], e.g. 0.5.")
     if not 0 <= alpha <= 1:
         raise ValueError(
@@ -193,14 +196,14 @@ def _check_against_axes_image(ax: Axes, shape: tuple[int, int], name: str) -> No
         )
 
 
-def _points(points: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+def _points(points: ArrayLike, labels: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
     """(N, 2) float points and (N,) int labels, by the rules of :mod:`seglab.prompts` (no
     image bounds: a point may lie outside the axes); N may be 0."""
     pts = parse_points(points, allow_empty=True)
     return pts, parse_labels(labels, len(pts)).astype(int)
 
 
-def _box(box: Any) -> np.ndarray:
+def _box(box: ArrayLike) -> np.ndarray:
     """One box (4,) by the rules of :mod:`seglab.prompts`; (1, 4) is accepted, (B, 4) not."""
     b = parse_box(box)
     if b.ndim == 2 and len(b) > 1:
@@ -215,7 +218,7 @@ def _box(box: Any) -> np.ndarray:
 
 
 def show_mask(
-    mask: Any,
+    mask: ArrayLike,
     ax: Axes | None = None,
     color: Color = None,
     alpha: float = 0.5,
@@ -257,8 +260,8 @@ def show_mask(
 
 
 def show_points(
-    points: Any,
-    labels: Any = None,
+    points: ArrayLike,
+    labels: ArrayLike | None = None,
     ax: Axes | None = None,
     marker_size: float = 200,
 ) -> Axes:
@@ -290,7 +293,6 @@ def show_points(
     if not marker_size > 0:
         raise ValueError(f"marker_size must be > 0 (an area in points²), got {marker_size}.")
     ax = _axes(ax)
-    style = {"s": marker_size, "edgecolors": "white", "linewidths": 1.25, "zorder": 3}
     pos, neg = pts[lab == 1], pts[lab == 0]
     if len(pos):
         ax.scatter(
@@ -299,7 +301,10 @@ def show_points(
             marker="*",
             color=_float_rgb(POSITIVE_COLOR),
             label="positive (1)",
-            **style,
+            s=marker_size,
+            edgecolors="white",
+            linewidths=1.25,
+            zorder=3,
         )
     if len(neg):
         ax.scatter(
@@ -308,13 +313,16 @@ def show_points(
             marker="X",
             color=_float_rgb(NEGATIVE_COLOR),
             label="negative (0)",
-            **style,
+            s=marker_size,
+            edgecolors="white",
+            linewidths=1.25,
+            zorder=3,
         )
     return ax
 
 
 def show_box(
-    box: Any,
+    box: ArrayLike,
     ax: Axes | None = None,
     color: Color = BOX_COLOR,
     label: str | None = None,
@@ -366,12 +374,12 @@ def show_box(
 
 
 def show_masks(
-    image: Any,
-    masks: Any,
-    scores: Any = None,
-    points: Any = None,
-    labels: Any = None,
-    box: Any = None,
+    image: ImageLike,
+    masks: ArrayLike,
+    scores: ArrayLike | None = None,
+    points: ArrayLike | None = None,
+    labels: ArrayLike | None = None,
+    box: ArrayLike | None = None,
     ncols: int = 3,
     titles: Sequence[str] | None = None,
 ) -> Figure:
@@ -476,7 +484,9 @@ def show_masks(
     return fig
 
 
-def overlay(image: Any, mask: Any, color: Color = None, alpha: float = 0.5) -> np.ndarray:
+def overlay(
+    image: ImageLike, mask: ArrayLike, color: Color = None, alpha: float = 0.5
+) -> np.ndarray:
     """Blend a binary mask or an integer label map into an image; returns a new image.
 
     Each foreground pixel becomes ``floor((1 - alpha) * pixel + alpha * colour + 0.5)``

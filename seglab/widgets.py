@@ -62,7 +62,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -72,9 +72,12 @@ from seglab.images import as_rgb_uint8
 from seglab.prompts import validate_box, validate_labels, validate_points
 
 if TYPE_CHECKING:  # only for annotations: keeps torch/segment_anything out of import time
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from collections.abc import Mapping
 
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
+    from seglab._types import ArrayLike, ImageLike
     from seglab.sam.predictor import PredictionResult, Predictor
 
 __all__ = ["SamClicker"]
@@ -111,7 +114,7 @@ def _box_text(box: tuple[float, ...]) -> str:
     return f"box (x0={x0}, y0={y0}, x1={x1}, y1={y1})"
 
 
-def _as_predictor(predictor_or_sam: Any) -> Predictor:
+def _as_predictor(predictor_or_sam: object) -> Predictor:
     """A seglab Predictor from a Predictor, a segment_anything SamPredictor or a Sam model."""
     from segment_anything import SamPredictor
     from segment_anything.modeling import Sam
@@ -131,7 +134,7 @@ def _as_predictor(predictor_or_sam: Any) -> Predictor:
     )
 
 
-def _check_display_width(value: Any, image_width: int) -> int:
+def _check_display_width(value: object, image_width: int) -> int:
     if value is None:
         if image_width >= 384:
             return min(image_width, 768)
@@ -193,12 +196,12 @@ class SamClicker:
 
     def __init__(
         self,
-        predictor_or_sam: Any,
-        image: Any,
+        predictor_or_sam: object,  # a seglab Predictor, a Sam model or a SamPredictor (checked)
+        image: ImageLike,
         *,
-        points: Any = None,
-        labels: Any = None,
-        box: Any = None,
+        points: ArrayLike | None = None,
+        labels: ArrayLike | None = None,
+        box: ArrayLike | None = None,
         multimask: bool = True,
         display_width: int | None = None,
     ) -> None:
@@ -221,7 +224,8 @@ class SamClicker:
             b = validate_box(box, size)
             if b.ndim != 1:
                 raise ValueError(f"SamClicker takes one box, got {len(b)}; pass one of them.")
-            start = _Prompts(start.points, start.labels, tuple(float(v) for v in b))
+            x0, y0, x1, y1 = (float(v) for v in b)  # validate_box: 4 numbers
+            start = _Prompts(start.points, start.labels, (x0, y0, x1, y1))
 
         self._predictor = predictor
         self._image = rgb
@@ -235,10 +239,10 @@ class SamClicker:
         self._mode = "positive"
         self._status = "click on the object to segment (drag for a box)"
         self._revision = 0
-        self._view: Any = None
+        self._view: Any = None  # Any: the anywidget view, a class made at run time
         # Can every browser view inflate deflated bytes? None until a view says (hello).
         self._views_inflate: bool | None = None
-        self._callbacks: list[Callable[[SamClicker], Any]] = []
+        self._callbacks: list[Callable[[SamClicker], object]] = []
         #: Milliseconds of the last handled event, from the event to the mask ready to send.
         self.last_event_ms: float | None = None
 
@@ -324,7 +328,7 @@ class SamClicker:
         self._mode = value
         self._changed(f"clicks now add {value} points")
 
-    def on_change(self, callback: Callable[[SamClicker], Any]) -> Callable[[SamClicker], Any]:
+    def on_change(self, callback: Callable[[SamClicker], object]) -> Callable[[SamClicker], object]:
         """Call ``callback(clicker)`` after every event (click, box, undo, ...); returns it.
 
         Use it to react to clicks, e.g. print the IoU of ``clicker.mask`` with a reference.
@@ -349,7 +353,10 @@ class SamClicker:
     def set_box(self, x0: float, y0: float, x1: float, y1: float) -> None:
         """Set the box ``(x0, y0, x1, y1)`` in pixels (it replaces a previous box)."""
         started = time.perf_counter()
-        b = tuple(float(v) for v in validate_box([x0, y0, x1, y1], self._image.shape[:2]))
+        bx0, by0, bx1, by1 = (
+            float(v) for v in validate_box([x0, y0, x1, y1], self._image.shape[:2])
+        )
+        b = (bx0, by0, bx1, by1)
         what = f"drew {_box_text(b)}"
         if self._prompts.box is not None:
             what += ", replacing the old box"
@@ -396,7 +403,7 @@ class SamClicker:
 
     # ---- events from the browser: never raise, say what happened in the status line
 
-    def _handle_click(self, x: Any, y: Any, button: int = 0, shift: bool = False) -> None:
+    def _handle_click(self, x: object, y: object, button: int = 0, shift: bool = False) -> None:
         """A click at ``(x, y)``: continuous pixel coordinates of the original image.
 
         ``button`` 0 (left) adds a point of the current ``mode``; ``button`` 2 (right) or
@@ -404,7 +411,7 @@ class SamClicker:
         ``(floor(x), floor(y))``.
         """
         try:
-            fx, fy = float(x), float(y)
+            fx, fy = float(x), float(y)  # type: ignore[arg-type]  # not numbers: caught below
         except (TypeError, ValueError):
             return self._ignored(f"ignored click: coordinates {x!r}, {y!r} are not numbers")
         h, w = self._image.shape[:2]
@@ -421,12 +428,12 @@ class SamClicker:
         label = int((self._mode == "positive") != flip)
         self._guarded(lambda: self.add_point(math.floor(fx), math.floor(fy), label))
 
-    def _handle_box(self, x0: Any, y0: Any, x1: Any, y1: Any) -> None:
+    def _handle_box(self, x0: object, y0: object, x1: object, y1: object) -> None:
         """A drag from ``(x0, y0)`` to ``(x1, y1)``: continuous coordinates in pixels of the
         image (pixel i spans [i, i + 1)), any corner order. The corners are rounded to the
         nearest pixel boundary (half up) and clipped to the image."""
         try:
-            values = [float(v) for v in (x0, y0, x1, y1)]
+            values = [float(v) for v in (x0, y0, x1, y1)]  # type: ignore[arg-type]  # caught
         except (TypeError, ValueError):
             return self._ignored(
                 f"ignored box: corners {x0!r}, {y0!r}, {x1!r}, {y1!r} are not numbers"
@@ -446,22 +453,23 @@ class SamClicker:
             )
         self._guarded(lambda: self.set_box(bx0, by0, bx1, by1))
 
-    def _handle_select(self, index: Any) -> None:
+    def _handle_select(self, index: object) -> None:
         if self._result is None:
             return self._ignored("ignored mask choice: there is no mask yet")
         k = len(self._result)
         if not is_int(index):
             return self._ignored(f"ignored mask choice {index!r}: not an index")
-        if not 0 <= int(index) < k:
+        i = int(index)
+        if not 0 <= i < k:
             return self._ignored(f"ignored mask choice {index}: there are {k} masks")
-        self._guarded(lambda: self.select(int(index)))
+        self._guarded(lambda: self.select(i))
 
-    def _handle_mode(self, mode: Any) -> None:
+    def _handle_mode(self, mode: object) -> None:
         if mode not in _MODES:
             return self._ignored(f"ignored mode {mode!r}: use 'positive' or 'negative'")
-        self.mode = mode
+        self.mode = cast(str, mode)  # one of _MODES
 
-    def _handle_hello(self, inflate: Any) -> None:
+    def _handle_hello(self, inflate: object) -> None:
         """A view started; ``inflate``: its browser has ``DecompressionStream``. Masks are
         sent deflated (25x smaller, for remote kernels such as Colab's) only once every view
         said it can inflate them."""
@@ -476,25 +484,26 @@ class SamClicker:
     def _handle_reset(self) -> None:
         self._guarded(self.reset)
 
-    def _on_msg(self, _widget: Any, content: Any, _buffers: Any = None) -> None:
+    def _on_msg(self, _widget: object, content: object, _buffers: object = None) -> None:
         """ipywidgets' custom-message callback: dispatch one event from the browser."""
         try:
-            kind = content.get("type") if isinstance(content, dict) else None
+            message = content if isinstance(content, dict) else {}
+            kind = message.get("type")
             if kind == "hello":
-                self._handle_hello(content.get("inflate"))
+                self._handle_hello(message.get("inflate"))
             elif kind == "click":
                 self._handle_click(
-                    content.get("x"),
-                    content.get("y"),
-                    int(content.get("button", 0)),
-                    bool(content.get("shift", False)),
+                    message.get("x"),
+                    message.get("y"),
+                    int(message.get("button", 0)),
+                    bool(message.get("shift", False)),
                 )
             elif kind == "box":
-                self._handle_box(*(content.get(k) for k in ("x0", "y0", "x1", "y1")))
+                self._handle_box(*(message.get(k) for k in ("x0", "y0", "x1", "y1")))
             elif kind == "select":
-                self._handle_select(content.get("index"))
+                self._handle_select(message.get("index"))
             elif kind == "mode":
-                self._handle_mode(content.get("mode"))
+                self._handle_mode(message.get("mode"))
             elif kind == "undo":
                 self._handle_undo()
             elif kind == "reset":
@@ -504,7 +513,7 @@ class SamClicker:
         except Exception as exc:  # the browser must get an answer, never a traceback
             self._ignored(f"error: {type(exc).__name__}: {exc}")
 
-    def _guarded(self, action: Callable[[], Any]) -> None:
+    def _guarded(self, action: Callable[[], object]) -> None:
         try:
             action()
         except Exception as exc:
@@ -575,7 +584,7 @@ class SamClicker:
                 if self._view is not None:
                     self._view.status = self._status
 
-    def _frontend_state(self) -> dict[str, Any]:
+    def _frontend_state(self) -> dict[str, object]:
         """Everything the browser draws, except the image (sent once) and the status."""
         p = self._prompts
         mask = self.mask
@@ -594,7 +603,7 @@ class SamClicker:
             "can_undo": bool(self._history),
         }
 
-    def _push(self, state: dict[str, Any]) -> None:
+    def _push(self, state: Mapping[str, object]) -> None:
         view = self._view
         with view.hold_sync():  # one message to the browser
             for name, value in state.items():
@@ -605,7 +614,7 @@ class SamClicker:
     # ---- display
 
     @property
-    def widget(self) -> Any:
+    def widget(self) -> Any:  # Any: the anywidget view, a class made at run time
         """The anywidget view (created on first use; needs ``pip install anywidget``)."""
         if self._view is None:
             view_class = _view_class()
@@ -629,10 +638,12 @@ class SamClicker:
             self._view = view
         return self._view
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(
+        self, include: object = None, exclude: object = None
+    ) -> dict[str, object] | tuple[dict[str, object], dict[str, object]]:
         """The widget, a PNG of the static figure (for viewers without widgets) and a text."""
-        data: dict[str, Any] = {}
-        metadata: dict[str, Any] = {}
+        data: dict[str, object] = {}
+        metadata: dict[str, object] = {}
         try:
             widget_data, metadata = self.widget._repr_mimebundle_()
             data.update(widget_data)
@@ -671,7 +682,7 @@ class SamClicker:
         if self._prompts.points:
             show_points(self.points, self.labels, ax=ax)
         if self._prompts.box is not None:
-            show_box(self.box, ax=ax)
+            show_box(cast(np.ndarray, self.box), ax=ax)  # set: _prompts.box is not None
         title = self._mask_summary() if mask is not None else "no prompts yet"
         ax.set_title(title)
         ax.axis("off")
@@ -681,7 +692,7 @@ class SamClicker:
         width = 6.0
         return width, min(max(width * h / w, 2.0), 9.0) + 0.4
 
-    def show_static(self, ax: Axes | None = None) -> Figure:
+    def show_static(self, ax: Axes | None = None) -> Figure | SubFigure:
         """Draw the image, the chosen mask, the points and the box with matplotlib.
 
         For notebooks run without a browser (nbval, papermill), for saving a figure, and
@@ -790,10 +801,10 @@ def _view_class() -> type:
         box_color = traitlets.List(list(BOX_COLOR)).tag(sync=True)
         mask_bits = traitlets.Bytes(b"").tag(sync=True)
         mask_encoding = traitlets.Unicode("packbits").tag(sync=True)
-        points = traitlets.List([]).tag(sync=True)
-        box = traitlets.List([]).tag(sync=True)
-        scores = traitlets.List([]).tag(sync=True)
-        areas = traitlets.List([]).tag(sync=True)
+        points: traitlets.List[list[float]] = traitlets.List([]).tag(sync=True)
+        box: traitlets.List[float] = traitlets.List([]).tag(sync=True)
+        scores: traitlets.List[float] = traitlets.List([]).tag(sync=True)
+        areas: traitlets.List[int] = traitlets.List([]).tag(sync=True)
         selected = traitlets.Int(-1).tag(sync=True)
         mode = traitlets.Unicode("positive").tag(sync=True)
         can_undo = traitlets.Bool(False).tag(sync=True)

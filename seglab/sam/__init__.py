@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # Any: each lazy name has its own type (PEP 562)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'seglab.sam' has no attribute {name!r}")

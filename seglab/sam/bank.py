@@ -91,7 +91,7 @@ def _render_chunk(args: tuple[Path, int, int, int, int, float]) -> Path:
         masks.append(np.packbits(padded.reshape(len(c.masks), -1), axis=1))
         parents.append(c.parents)
         kinds.append(c.kinds)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "images": images,
         "sizes": np.array(sizes, np.int64),
         "counts": np.array(counts, np.int64),
@@ -100,7 +100,8 @@ def _render_chunk(args: tuple[Path, int, int, int, int, float]) -> Path:
         "kinds": np.concatenate(kinds),
     }
     # a chunk on disk is always complete: an interrupted build leaves no half file to reuse
-    write_atomically(path, lambda f: np.savez(f, **arrays))
+    # savez(**kwds) takes arrays; mypy matches them against allow_pickle (a bool) too
+    write_atomically(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
     return path
 
 

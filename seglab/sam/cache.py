@@ -49,7 +49,6 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -189,7 +188,7 @@ class ModelFingerprint:
     def _snapshot(self) -> tuple[tuple | None, list[torch.Tensor]]:
         sam = self._sam
         tensors = _encoder_tensors(sam)
-        rows: list[Any] = [id(sam.image_encoder), sam.image_encoder.img_size, sam.image_format]
+        rows: list[object] = [id(sam.image_encoder), sam.image_encoder.img_size, sam.image_format]
         for name, t in tensors:
             try:
                 version = t._version
@@ -445,7 +444,7 @@ class EmbeddingCache:
             self._evictions += 1
 
     @staticmethod
-    def _payload(key: CacheKey, entry: CachedEmbedding) -> dict[str, Any]:
+    def _payload(key: CacheKey, entry: CachedEmbedding) -> dict[str, object]:
         return {
             "format": DISK_FORMAT,
             "version": DISK_FORMAT_VERSION,
@@ -476,7 +475,7 @@ class EmbeddingCache:
             return None
 
 
-def _check_payload(data: Any, key: CacheKey) -> CachedEmbedding:
+def _check_payload(data: object, key: CacheKey) -> CachedEmbedding:
     """Turn a loaded disk entry back into a CachedEmbedding, or raise ValueError."""
     if not isinstance(data, dict) or data.get("format") != DISK_FORMAT:
         raise ValueError("not a seglab embedding file")
@@ -505,7 +504,7 @@ def _check_payload(data: Any, key: CacheKey) -> CachedEmbedding:
     return CachedEmbedding(features=features, original_size=sizes[0], input_size=sizes[1])
 
 
-def _atomic_save(payload: dict[str, Any], path: Path) -> None:
+def _atomic_save(payload: dict[str, object], path: Path) -> None:
     """torch.save to a temporary file in the same folder, then rename over ``path``
     (``<name>.<random>.tmp``, which ``clear`` recognises if a killed process left one)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -232,12 +232,14 @@ def texture(rng: np.random.Generator, h: int, w: int, photos: Sequence[np.ndarra
     """(h, w, 3) uint8: a colour-jittered crop of a photo (70 %) or a procedural texture."""
     if rng.random() < 0.3 or not photos:
         return procedural_texture(rng, h, w)
-    photo = photos[rng.integers(len(photos))]
+    photo = photos[int(rng.integers(len(photos)))]
     ph, pw = photo.shape[:2]
     scale = float(np.exp(rng.uniform(np.log(0.3), np.log(2.0))))
     ch, cw = min(ph, max(8, int(h / scale))), min(pw, max(8, int(w / scale)))
     y0, x0 = rng.integers(ph - ch + 1), rng.integers(pw - cw + 1)
-    crop = Image.fromarray(photo[y0 : y0 + ch, x0 : x0 + cw]).resize((w, h), Image.BILINEAR)
+    crop = Image.fromarray(photo[y0 : y0 + ch, x0 : x0 + cw]).resize(
+        (w, h), Image.Resampling.BILINEAR
+    )
     out = np.asarray(crop)
     if rng.random() < 0.5:
         out = out[:, ::-1]
@@ -269,7 +271,9 @@ def silhouette(
         if a.sum() > 200:
             ys, xs = np.nonzero(a)
             a = a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-            return np.asarray(Image.fromarray(a).resize((w, h), Image.NEAREST)).astype(bool)
+            return np.asarray(Image.fromarray(a).resize((w, h), Image.Resampling.NEAREST)).astype(
+                bool
+            )
         kind = "blob"
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u, v = (xx + 0.5) / w * 2 - 1, (yy + 0.5) / h * 2 - 1  # [-1, 1] box coordinates
@@ -459,12 +463,12 @@ def make_composite(
             containers.append(c)
     for _ in range(rng.integers(2, 8)):
         parent = -1
-        inside = None
+        inside: np.ndarray | None = None
         if containers and rng.random() < 0.6:
             parent = int(rng.choice(containers))
             inside = cv.atoms == min(cv.entities[parent][0])  # on the container's own surface
         oh, ow = obj_size()
-        if parent >= 0:
+        if inside is not None:  # set exactly when parent >= 0
             ys, xs = np.nonzero(inside)
             if len(ys) == 0:
                 continue
@@ -485,7 +489,8 @@ def make_composite(
                 )
     image = _degrade(cv.image, rng)
     # visible masks; drop entities that ended (almost) fully occluded
-    masks, parents, kinds, keep = [], [], [], {}
+    masks: list[np.ndarray] = []
+    parents, kinds, keep = [], [], {}
     for k, (atoms, parent, kind) in enumerate(cv.entities):
         m = np.isin(cv.atoms, list(atoms))
         if m.sum() < min_area:

@@ -162,7 +162,8 @@ def _reason(error: BaseException, attempts: int) -> str:
     if isinstance(error, requests.Timeout):
         return f"the server did not answer within {_TIMEOUT_S} s{tries}"
     if isinstance(error, requests.ConnectionError):
-        host = urlsplit(error.request.url).netloc if error.request is not None else "the server"
+        url = error.request.url if error.request is not None else None
+        host = urlsplit(url).netloc if isinstance(url, str) else "the server"
         return f"could not connect to {host} (no internet here, or a firewall or proxy){tries}"
     if isinstance(error, ValueError):  # our size check or pooch's hash check
         return f"the downloaded bytes failed the integrity check{tries}: {error}"

@@ -9,7 +9,7 @@ scenes of :mod:`seglab.sam.train_mini`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -17,6 +17,11 @@ from segment_anything.modeling import Sam
 
 from seglab.data import Scene, interior_point, make_scene, mask_box
 from seglab.metrics import iou
+
+if TYPE_CHECKING:
+    from segment_anything import SamPredictor
+
+    from seglab.sam.composites import Composite
 
 #: Seed tag of held-out scenes: scene i is drawn from rng([HELDOUT_TAG, i]).
 HELDOUT_TAG = 0x68656C64
@@ -40,8 +45,8 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
 
 @torch.no_grad()
 def evaluate_predictor(
-    sam: Sam, n_scenes: int = 40, amg_scenes: int = 5, **amg_options: Any
-) -> dict[str, Any]:
+    sam: Sam, n_scenes: int = 40, amg_scenes: int = 5, **amg_options: object
+) -> dict[str, object]:
     """The quality figures of the model card, through the unchanged ``segment_anything`` API.
 
     On held-out scenes ``heldout_scene(0..n_scenes-1)`` (256 x 256), for every object of at
@@ -151,13 +156,13 @@ def coins_ground_truth(min_area: int = 200) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(coins[..., None], 3, -1), masks
 
 
-def _object_ids(c: Any, min_area: int = MIN_AREA) -> list[int]:
+def _object_ids(c: Composite, min_area: int = MIN_AREA) -> list[int]:
     areas = c.masks.reshape(len(c.masks), -1).sum(1)
     return [k for k in range(len(c.masks)) if c.kinds[k] == 1 and areas[k] >= min_area]
 
 
 def click_series(
-    predictor: Any, gt: np.ndarray, clicks: int = 5, first: np.ndarray | None = None
+    predictor: SamPredictor, gt: np.ndarray, clicks: int = 5, first: np.ndarray | None = None
 ) -> tuple[list[float], list[tuple[float, float, int]]]:
     """IoU after each of ``clicks`` clicks, made as a careful user makes them.
 
@@ -180,8 +185,8 @@ def click_series(
     mask, low = masks[top], low[top : top + 1]
     out = [iou(mask, gt)]
     for _ in range(clicks - 1):
-        x, y, lab = largest_error_click(mask, gt)
-        pts.append((x, y))
+        cx, cy, lab = largest_error_click(mask, gt)
+        pts.append((cx, cy))
         labels.append(lab)
         m, _, low = predictor.predict(
             np.array(pts), np.array(labels), mask_input=low, multimask_output=False
@@ -194,7 +199,7 @@ def click_series(
 @torch.no_grad()
 def evaluate_photos(
     sam: Sam, n_composites: int = 40, clicks: int = 5, amg_composites: int = 10
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The photo figures of the model card, through the unchanged ``segment_anything`` API.
 
     On evaluation composites (:func:`seglab.sam.bank.eval_composite`, made only from the
@@ -234,7 +239,7 @@ def evaluate_photos(
             series.append(ious)
             m, _, _ = predictor.predict(box=mask_box(gt), multimask_output=False)
             box.append(iou(m[0], gt))
-        for k in np.flatnonzero(c.kinds == 2):
+        for k in map(int, np.flatnonzero(c.kinds == 2)):
             parent = int(c.parents[k])
             own = c.own_region(int(k))
             if parent < 0 or own.sum() < MIN_AREA:

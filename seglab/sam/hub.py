@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # keep importing this module as light as importing seglab.sam
     from segment_anything.modeling import Sam
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # keep importing this module as light as importing seglab.sam
 REGISTRY_NAME = "mini"
 
 
-def build_sam_mini(checkpoint: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Sam:
+def build_sam_mini(checkpoint: str | os.PathLike[str] | Mapping[str, object] | None = None) -> Sam:
     """Build mini-SAM the way ``segment_anything.build_sam_vit_b(checkpoint)`` builds ViT-B.
 
     This is the function registered as ``sam_model_registry["mini"]``. Like Meta's builders it
@@ -70,7 +70,7 @@ def build_sam_mini(checkpoint: str | os.PathLike[str] | Mapping[str, Any] | None
     return load_sam("mini", checkpoint=checkpoint, device="cpu")
 
 
-def _is_ours(builder: Any) -> bool:
+def _is_ours(builder: object) -> bool:
     # By name, not identity: importlib.reload(seglab.sam.hub) makes a new, equivalent function.
     return (
         getattr(builder, "__module__", None) == __name__

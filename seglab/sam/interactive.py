@@ -249,9 +249,15 @@ def decode_many(
 class Entities(Protocol):
     """What a training step needs of a scene: :class:`seglab.sam.composites.Composite`."""
 
-    image: np.ndarray  # (H, W, 3) uint8
-    masks: np.ndarray  # (K, H, W) bool, visible pixels of each entity
-    parents: np.ndarray  # (K,) int64, -1 for none
+    # read-only (properties), so that a frozen dataclass such as Composite matches
+    @property
+    def image(self) -> np.ndarray: ...  # (H, W, 3) uint8
+
+    @property
+    def masks(self) -> np.ndarray: ...  # (K, H, W) bool, visible pixels of each entity
+
+    @property
+    def parents(self) -> np.ndarray: ...  # (K,) int64, -1 for none
 
     def ancestors(self, k: int) -> list[int]: ...
 

@@ -35,7 +35,7 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import torch
 from segment_anything.modeling import Sam
@@ -151,7 +151,7 @@ def _torch_reason(error: BaseException) -> str:
     return reason.split(". Please", 1)[0][:200]
 
 
-def _read_checkpoint(path: Path, expect: ModelInfo | None = None) -> Any:
+def _read_checkpoint(path: Path, expect: ModelInfo | None = None) -> object:
     """``torch.load`` a checkpoint file with ``weights_only=True``, after checking what it is.
 
     Raises FileNotFoundError (no such file), ValueError (not a checkpoint, damaged or
@@ -224,7 +224,7 @@ def _read_checkpoint(path: Path, expect: ModelInfo | None = None) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _detect(checkpoint: Any, source: str) -> str:
+def _detect(checkpoint: object, source: str) -> str:
     if not isinstance(checkpoint, Mapping):
         raise ValueError(
             f"{source} holds a {type(checkpoint).__name__}, not a dict of weights. A SAM "
@@ -279,7 +279,7 @@ def detect_model_type(checkpoint: Checkpoint) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _open(checkpoint: Checkpoint, expect: ModelInfo | None) -> tuple[Any, str]:
+def _open(checkpoint: Checkpoint, expect: ModelInfo | None) -> tuple[object, str]:
     """(loaded checkpoint, how to name it in messages) for a path or a dict."""
     if isinstance(checkpoint, Mapping):
         return checkpoint, "the checkpoint dict you passed"
@@ -292,7 +292,7 @@ def _open(checkpoint: Checkpoint, expect: ModelInfo | None) -> tuple[Any, str]:
     )
 
 
-def _env_checkpoint(requested: str | None) -> tuple[Any, str]:
+def _env_checkpoint(requested: str | None) -> tuple[object, str]:
     path = Path(_env.SAM_CHECKPOINT.get() or "").expanduser()
     if not path.is_file():
         raise FileNotFoundError(
@@ -339,7 +339,7 @@ def _build_mini(loaded: Mapping, source: str) -> tuple[Sam, Mapping]:
     return build_mini_sam(config), loaded["state_dict"]
 
 
-def _shape(value: Any) -> tuple[int, ...] | str:
+def _shape(value: object) -> tuple[int, ...] | str:
     return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
 
 
@@ -438,13 +438,13 @@ def load_sam(
         )
 
     if found == "mini":
-        sam, state = _build_mini(loaded, source)
+        sam, state = _build_mini(cast(Mapping, loaded), source)  # _detect: a state dict
     else:
         from segment_anything import sam_model_registry  # the official builders
 
         builder = MODELS[found].builder
         sam = sam_model_registry[builder](checkpoint=None)  # random weights, no torch.load
-        state = loaded
+        state = cast(Mapping, loaded)  # _detect: a state dict
     _fit_weights(sam, state, found, source)
     del loaded, state  # drop the (memory-mapped) file before moving the model
     return sam.to(device=target, dtype=torch.float32).eval()

@@ -22,7 +22,6 @@ import os
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import torch
 from segment_anything.modeling import (
@@ -159,7 +158,7 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
     return sam.eval()
 
 
-def atomic_torch_save(obj: Any, path: Path) -> None:
+def atomic_torch_save(obj: object, path: Path) -> None:
     """``torch.save`` to a temporary file beside ``path``, then rename: never a half-written one."""
     with atomic_path(path, mode=0o644) as tmp:  # 0644: a checkpoint is meant to be shared
         torch.save(obj, str(tmp))
@@ -169,7 +168,7 @@ def save_mini_checkpoint(
     sam: Sam,
     path: str | os.PathLike[str],
     config: MiniSamConfig,
-    meta: dict[str, Any] | None = None,
+    meta: dict[str, object] | None = None,
 ) -> Path:
     """Save a mini-SAM as a small, ``weights_only``-loadable checkpoint.
 

@@ -113,7 +113,8 @@ class SamOnnxExportModel(SamOnnxModel):
         masks = masks[..., : prepadded_size[0], : prepadded_size[1]]
         orig_im_size = orig_im_size.to(torch.int64)
         h, w = orig_im_size[0], orig_im_size[1]
-        return F.interpolate(masks, size=(h, w), mode="bilinear", align_corners=False)
+        # size: 0-d tensors, not ints (see above); torch's annotation says Sequence[int]
+        return F.interpolate(masks, size=(h, w), mode="bilinear", align_corners=False)  # type: ignore[arg-type]
 
 
 def _example_inputs(sam: Sam) -> dict[str, torch.Tensor]:
@@ -256,6 +257,6 @@ def export_onnx(
             output_names=list(output_names),
             dynamic_axes=ONNX_DYNAMIC_AXES,
             opset_version=int(opset),
-            **options,
+            **options,  # type: ignore[arg-type]  # only dynamo=False, a bool
         )
     return target

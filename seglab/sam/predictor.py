@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -52,6 +52,9 @@ from seglab.images import as_rgb_uint8
 from seglab.prompts import validate_box, validate_labels, validate_mask_input, validate_points
 from seglab.sam.cache import CachedEmbedding, CacheKey, EmbeddingCache, ModelFingerprint
 from seglab.sam.cache import image_fingerprint as _image_fingerprint
+
+if TYPE_CHECKING:
+    from seglab._types import ArrayLike, ImageLike
 
 __all__ = ["BatchPredictionResult", "PredictionResult", "Predictor"]
 
@@ -266,7 +269,7 @@ class Predictor:
 
     # ---- the image
 
-    def set_image(self, image: Any) -> None:
+    def set_image(self, image: ImageLike) -> None:
         """Compute (or restore from the cache) the embedding of ``image``.
 
         Arguments:
@@ -348,15 +351,15 @@ class Predictor:
 
     def predict(
         self,
-        points: Any = None,
-        labels: Any = None,
-        box: Any = None,
-        mask_input: Any = None,
+        points: ArrayLike | None = None,
+        labels: ArrayLike | None = None,
+        box: ArrayLike | None = None,
+        mask_input: ArrayLike | None = None,
         multimask: bool | None = None,
         return_logits: bool = False,
         *,
-        point_coords: Any = None,
-        point_labels: Any = None,
+        point_coords: ArrayLike | None = None,
+        point_labels: ArrayLike | None = None,
         multimask_output: bool | None = None,
     ) -> PredictionResult:
         """Predict masks for one prompt on the current image.
@@ -437,7 +440,7 @@ class Predictor:
         )
 
     def predict_boxes(
-        self, boxes: Any, *, multimask: bool = False, batch_size: int = 16
+        self, boxes: ArrayLike, *, multimask: bool = False, batch_size: int = 16
     ) -> BatchPredictionResult:
         """Predict one object per box, for many boxes at once.
 

@@ -27,14 +27,13 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from segment_anything.modeling import Sam
 from tqdm.auto import tqdm
 
-from seglab.data import interior_point, make_scene, mask_box
+from seglab.data import Scene, interior_point, make_scene, mask_box
 from seglab.sam.bank import Bank, build_bank, eval_composite
 from seglab.sam.composites import COMPOSITES_VERSION, Composite
 from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
@@ -150,7 +149,7 @@ class TrainConfig:
         )
 
 
-def as_composite(scene: Any) -> Composite:
+def as_composite(scene: Scene) -> Composite:
     """A synthetic :class:`seglab.data.Scene` as a composite of parentless objects."""
     k = len(scene.masks)
     return Composite(scene.image, scene.masks, np.full(k, -1, np.int64), np.ones(k, np.int64))
@@ -235,7 +234,7 @@ def lr_at(step: int, steps: int, lr: float, warmup: int, time_frac: float = 0.0)
     return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
 
 
-def train(config: TrainConfig) -> dict[str, Any]:
+def train(config: TrainConfig) -> dict[str, object]:
     """Run the recipe of the module docstring with ``config``; returns a summary dict."""
     c = config
     torch.set_num_threads(c.threads)

@@ -278,7 +278,7 @@ class ModelTable(tuple):
         table.cache_dir = cache_dir
         return table
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key):
         if isinstance(key, str):
             name = get_model_info(key).name
             for row in self:

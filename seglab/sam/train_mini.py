@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from seglab.sam.interactive import (  # noqa: F401  (re-exported: importable where they were)
     DICE_WEIGHT,
@@ -79,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     """Parse ``argv``, then :func:`train`; bad values raise ``ValueError`` naming the option."""
     args = build_parser().parse_args(argv)
     return train(TrainConfig(**vars(args)))
