@@ -18,6 +18,7 @@ Modules, one job each:
 - ``seglab.sam``      SAM checkpoints, loading, the Predictor, mini-SAM
 - ``seglab.widgets``  the click-to-segment widget (its frontend imported only when used)
 - ``seglab.checks``   the exercise checkers
+- ``seglab.claims``   ``claim``: a lesson's sentence about a result, checked against the run
 
 Renamed in 0.2.0 (the old names still work, with a ``DeprecationWarning``, until 0.3.0; see
 CHANGELOG.md): ``seglab.predict`` -> ``seglab.predict_labels`` (the U-Net's label maps, not
@@ -70,6 +71,8 @@ _EXPORTS: dict[str, str] = {
     "History": "seglab.train",
     "dice_loss": "seglab.train",
     "SamClicker": "seglab.widgets",
+    "claim": "seglab.claims",
+    "ClaimError": "seglab.claims",
 }
 
 # public name -> its name in the defining module, where the two differ
