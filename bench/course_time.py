@@ -25,9 +25,9 @@ from pathlib import Path
 import nbformat
 from _timing import ROOT, Report, Timing, measure, parse_args, timed
 
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT))  # run as a script: make the repository root importable
 
-from execute_notebooks import execute
+from tools.execute_notebooks import execute
 
 GOAL_S = 300.0
 QUICK_NOTEBOOKS = ("00_setup.ipynb",)
