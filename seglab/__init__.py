@@ -14,6 +14,7 @@ Modules, one job each:
 - ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
 - ``seglab.data``     synthetic scenes with exact semantic and instance labels
 - ``seglab.unet``     the course's U-Net, configurable, with input checks that compute the fix
+- ``seglab.losses``   cross-entropy + soft Dice, and the target checks that explain bad labels
 - ``seglab.train``    a small training/evaluation loop with progress and history
 - ``seglab.sam``      SAM checkpoints, loading, the Predictor, mini-SAM
 - ``seglab.widgets``  the click-to-segment widget (its frontend imported only when used)
@@ -69,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "seglab.train",
     "predict_labels": "seglab.train",
     "History": "seglab.train",
-    "dice_loss": "seglab.train",
+    "dice_loss": "seglab.losses",
     "SamClicker": "seglab.widgets",
     "claim": "seglab.claims",
     "ClaimError": "seglab.claims",
