@@ -222,6 +222,7 @@ def train(
     progress: bool = True,
     seed: int | None = None,
     callback: Callable[[int, History], object] | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; evaluate after each one.
 
@@ -248,6 +249,10 @@ def train(
         come from the seed in force when the model was built.
       callback: called as ``callback(epoch, history)`` after every epoch (``epoch`` from 0);
         return ``True`` to stop early.
+      scheduler: a learning-rate scheduler built on ``optimizer`` (e.g.
+        ``torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2,
+        total_steps=epochs * len(train_loader))``), stepped after every optimizer step, i.e.
+        once per batch, not per epoch. Needs ``optimizer``.
 
     Returns:
       History: per-epoch training loss, validation loss and mIoU.
@@ -267,6 +272,17 @@ def train(
     device = _resolve_device(model, device)
     if seed is not None:
         seed_everything(seed)
+    if scheduler is not None:
+        if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+            raise TypeError(
+                "scheduler must be a torch.optim.lr_scheduler scheduler (e.g. OneCycleLR), "
+                f"got {type(scheduler).__name__}."
+            )
+        if optimizer is None or scheduler.optimizer is not optimizer:
+            raise ValueError(
+                "scheduler must be built on the optimizer passed to train: pass both, e.g. "
+                "optimizer=opt, scheduler=OneCycleLR(opt, max_lr=1e-2, total_steps=...)."
+            )
     if optimizer is None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     disable = _progress_disabled(progress)
@@ -298,6 +314,8 @@ def train(
                 optimizer.zero_grad(set_to_none=True)
                 batch_loss.backward()
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()  # per batch: OneCycleLR's total_steps counts batches
                 value = batch_loss.item()
                 total += value * len(images)
                 count += len(images)

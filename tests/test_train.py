@@ -186,6 +186,38 @@ def test_callback_sees_the_history_and_can_stop(
     assert seen == [(0, 1), (1, 2)] and history.epochs == 2
 
 
+def test_scheduler_steps_once_per_batch_and_must_share_the_optimizer(
+    scenes: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    images, labels = scenes
+    batches = [(images[:2], labels[:2]), (images[2:], labels[2:]), (images[1:3], labels[1:3])]
+    model = tiny_unet()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=2 * len(batches))
+    lrs: list[float] = []
+    train(model, batches, epochs=2, optimizer=opt, scheduler=sched, progress=False,
+          callback=lambda epoch, history: lrs.append(opt.param_groups[0]["lr"]))  # fmt: skip
+    # the same schedule replayed by hand: the lr after 3 and after 6 steps (one per batch)
+    replay_opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    replay = torch.optim.lr_scheduler.OneCycleLR(replay_opt, max_lr=1e-2, total_steps=6)
+    expected = []
+    for step in range(1, 7):
+        replay_opt.step()
+        replay.step()
+        if step % 3 == 0:
+            expected.append(replay_opt.param_groups[0]["lr"])
+    assert sched.last_epoch == 6 and lrs == pytest.approx(expected)
+    assert lrs[0] != lrs[1]  # the lr moved between epochs: the schedule is not stepped per epoch
+    other = torch.optim.SGD(model.parameters(), lr=0.1)
+    wrong = torch.optim.lr_scheduler.StepLR(other, step_size=1)
+    with pytest.raises(ValueError, match="built on the optimizer passed to train"):
+        train(model, batches, epochs=1, optimizer=opt, scheduler=wrong, progress=False)
+    with pytest.raises(ValueError, match="built on the optimizer passed to train"):
+        train(model, batches, epochs=1, scheduler=wrong, progress=False)
+    with pytest.raises(TypeError, match=r"scheduler must be a torch\.optim\.lr_scheduler"):
+        train(model, batches, epochs=1, optimizer=opt, scheduler=0.1, progress=False)  # type: ignore[arg-type]
+
+
 def test_progress_bar_shows_unless_disabled(
     scenes: tuple[torch.Tensor, torch.Tensor],
     monkeypatch: pytest.MonkeyPatch,
