@@ -13,12 +13,14 @@ changed settings) can never leave a false sentence standing silently::
         last=history.val_loss[-1],
     )
 
-This module imports only the standard library: ``import seglab`` stays light.
+This module imports no NumPy, torch or IPython: ``import seglab`` stays light.
 """
 
 from __future__ import annotations
 
 import sys
+
+from seglab._util import is_bool
 
 __all__ = ["ClaimError", "claim"]
 
@@ -37,10 +39,7 @@ def _as_truth(condition: object) -> bool:
     more than one element (their truth is ambiguous: say ``.all()`` or ``.any()``), numbers
     (``0.8`` is not a verdict) and ``None``.
     """
-    if isinstance(condition, bool):
-        return condition
-    np_module = sys.modules.get("numpy")
-    if np_module is not None and isinstance(condition, np_module.bool_):
+    if is_bool(condition):  # True/False or a NumPy bool
         return bool(condition)
     torch_module = sys.modules.get("torch")
     if (
