@@ -157,3 +157,23 @@ def test_report_writes_atomically_without_paths_and_quick_goes_elsewhere(tmp_pat
     assert timing.Report("demo", argparse.Namespace(quick=False, out=None)).out_dir == (
         BENCH / "results"
     )
+
+
+# --------------------------------------------------------------------------- sam_cost
+
+
+def load_bench(name: str):
+    """A bench script as a module (its ``_timing`` import served by :func:`load_timing`)."""
+    load_timing()
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sam_cost_always_measures_the_vit_b_baseline_and_names_the_choices():
+    sam_cost = load_bench("sam_cost")
+    assert sam_cost.models_option("vit_h") == ["vit_b", "vit_h"]
+    assert sam_cost.models_option("ViT-L, vit_b") == ["vit_b", "vit_l"]
+    with pytest.raises(argparse.ArgumentTypeError, match=r"vit_x.*vit_b, vit_l, vit_h"):
+        sam_cost.models_option("vit_x,vit_l")
