@@ -18,15 +18,16 @@ Conventions, the same as SAM's:
 
 The ``show_*`` functions draw on the Axes you pass, or on the current one (``plt.gca()``), so
 ``plt.imshow(image); show_mask(mask)`` works like SAM's notebooks and leaves no stray empty
-figure. :func:`show_masks` makes its own figure. :func:`overlay` is pure numpy: it returns a
-new image, handy for saving or for side-by-side comparisons.
+figure. :func:`show_masks` makes its own figure; :func:`show_anns` draws all the records of SAM's
+automatic mask generator at once. :func:`overlay` is pure numpy: it returns a new image, handy
+for saving or for side-by-side comparisons.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, cast
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
@@ -56,6 +57,7 @@ __all__ = [
     "POSITIVE_COLOR",
     "overlay",
     "palette_color",
+    "show_anns",
     "show_box",
     "show_mask",
     "show_masks",
@@ -482,6 +484,65 @@ def show_masks(
         ax.set_title(title)
         ax.axis("off")
     return fig
+
+
+def show_anns(
+    records: Sequence[Mapping[str, object]],
+    ax: Axes | None = None,
+    alpha: float = 0.35,
+    seed: int | None = 0,
+    outline: bool = True,
+) -> Axes:
+    """Draw every mask of ``SamAutomaticMaskGenerator.generate``, each in a random colour.
+
+    SAM's ``show_anns``, validated: largest ``"area"`` first, so smaller masks stay visible on
+    top, each in a random RGB colour at opacity ``alpha``. Returns the axes drawn on.
+
+    Arguments:
+      records (list of dict): the generator's output, each ``"segmentation"`` an (H, W) binary
+        mask (``output_mode="binary_mask"``), all of one size; ``[]`` draws nothing.
+      ax (Axes | None): where to draw; None = ``plt.gca()`` (on the image you just showed).
+      alpha (float): opacity of each mask in [0, 1]; SAM uses 0.35.
+      seed (int | None): colours from ``np.random.default_rng(seed)`` (not NumPy's global state).
+      outline (bool): also draw each mask's contour, opaque, in its colour.
+
+    Raises:
+      TypeError: records not a list of dicts; a record without an array under
+        ``"segmentation"`` (e.g. a COCO RLE from ``output_mode="coco_rle"``).
+      ValueError: a mask not 2-D or not binary, masks of different sizes, a size different
+        from the image on ``ax``, alpha outside [0, 1], a negative seed.
+    """
+    if isinstance(records, Mapping) or not isinstance(records, Sequence):
+        records = [records]  # refused below, as records[0]
+    masks: list[np.ndarray] = []
+    for i, record in enumerate(records):
+        seg = record.get("segmentation") if isinstance(record, Mapping) else record
+        if seg is None or isinstance(seg, Mapping) or not isinstance(record, Mapping):
+            raise TypeError(
+                f"records[{i}] has no (H, W) mask under 'segmentation' (got {type(seg).__name__})"
+                ". Pass generator.generate(image), made with output_mode='binary_mask'."
+            )
+        name = f"records[{i}]['segmentation']"
+        m = _binary(_mask_2d(cast("ArrayLike", seg), name), name)
+        if masks and m.shape != masks[0].shape:
+            raise ValueError(
+                f"{name} is {m.shape} but records[0]'s is {masks[0].shape}: pass the records "
+                "of one image (one generate() call)."
+            )
+        masks.append(m)
+    alpha = _check_alpha(alpha)
+    rng = np.random.default_rng(None if seed is None else check_int(seed, "seed", minimum=0))
+    ax = _axes(ax)
+    if not masks:
+        return ax
+    _check_against_axes_image(ax, masks[0].shape, "the masks")
+    layer = np.zeros((*masks[0].shape, 4), np.float32)  # (H, W, RGBA), transparent
+    for m in sorted(masks, key=lambda m: -int(m.sum())):  # largest first, like SAM's
+        layer[m] = (*(rgb := rng.random(3)), alpha)
+        if outline and 0 < m.sum() < m.size:
+            ax.contour(m.astype(np.float32), levels=[0.5], colors=[rgb], linewidths=1)
+    ax.imshow(layer, interpolation="nearest")
+    return ax
 
 
 def overlay(

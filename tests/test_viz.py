@@ -22,6 +22,7 @@ from seglab.viz import (
     POSITIVE_COLOR,
     overlay,
     palette_color,
+    show_anns,
     show_box,
     show_mask,
     show_masks,
@@ -476,3 +477,106 @@ def test_overlay_alpha_and_image_are_checked(image, mask):
         overlay(image, mask, alpha="0.5")
     with pytest.raises(ValueError, match="ambiguous"):
         overlay(np.full((H, W), 1.5), mask)
+
+
+# --- show_anns: the automatic mask generator's records ---------------------------------------
+
+
+def records_of(*masks: np.ndarray) -> list[dict]:
+    """Records shaped like SamAutomaticMaskGenerator.generate's (the keys show_anns reads)."""
+    return [{"segmentation": m, "area": int(m.sum()), "predicted_iou": 0.9} for m in masks]
+
+
+def anns_layer(ax) -> np.ndarray:
+    """The RGBA layer show_anns drew: the last image on the axes, (H, W, 4) float."""
+    return np.asarray(ax.images[-1].get_array())
+
+
+def test_show_anns_paints_largest_first_so_small_masks_stay_on_top(image):
+    big = np.zeros((H, W), bool)
+    big[2:10, 2:14] = True  # 96 pixels
+    small = np.zeros((H, W), bool)
+    small[4:6, 4:6] = True  # 4 pixels, inside big
+    _, ax = plt.subplots()
+    ax.imshow(image)
+    for records in (records_of(big, small), records_of(small, big)):  # order given is irrelevant
+        layer = anns_layer(show_anns(records, ax=ax, alpha=0.35, seed=3))
+        colours = np.random.default_rng(3).random((2, 3))  # big drawn first, then small
+        np.testing.assert_allclose(layer[3, 3], [*colours[0], 0.35], rtol=1e-6)  # big only
+        np.testing.assert_allclose(layer[4, 4], [*colours[1], 0.35], rtol=1e-6)  # small on top
+        assert layer[0, 0, 3] == 0  # transparent where no mask is
+    assert len(ax.images) == 3  # the image and one layer per call
+
+
+def test_show_anns_colours_follow_the_seed_and_leave_numpy_global_state(image, mask):
+    global_state = np.random.get_state()[1].copy()  # noqa: NPY002  # the legacy state it spares
+    _, ax = plt.subplots()
+    ax.imshow(image)
+    first = anns_layer(show_anns(records_of(mask), ax=ax, seed=1)).copy()
+    again = anns_layer(show_anns(records_of(mask), ax=ax, seed=1)).copy()
+    other = anns_layer(show_anns(records_of(mask), ax=ax, seed=2)).copy()
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    np.testing.assert_array_equal(np.random.get_state()[1], global_state)  # noqa: NPY002
+
+
+def test_show_anns_outlines_and_defaults(image, mask):
+    _, ax = plt.subplots()
+    ax.imshow(image)
+    assert show_anns(records_of(mask)) is ax  # the current axes by default
+    assert len(ax.collections) >= 1  # the contour
+    _, ax2 = plt.subplots()
+    show_anns(records_of(mask), ax=ax2, outline=False)
+    assert not ax2.collections
+    assert anns_layer(ax2)[4, 5, 3] == pytest.approx(0.35)  # SAM's opacity
+
+
+def test_show_anns_without_records_draws_nothing():
+    _, ax = plt.subplots()
+    assert show_anns([], ax=ax) is ax
+    assert not ax.images and not ax.collections
+
+
+def test_show_anns_accepts_one_record_and_0_1_masks(mask):
+    _, ax = plt.subplots()
+    show_anns({"segmentation": mask.astype(np.uint8)}, ax=ax)
+    assert anns_layer(ax)[4, 5, 3] > 0
+
+
+@pytest.mark.parametrize(
+    ("records", "error", "match"),
+    [
+        (None, TypeError, r"records\[0\] has no \(H, W\) mask.*got NoneType"),
+        (np.zeros((2, H, W), bool), TypeError, r"records\[0\].*got ndarray"),
+        ([{"area": 3}], TypeError, r"records\[0\] has no.*output_mode='binary_mask'"),
+        (
+            [{"segmentation": {"size": [H, W], "counts": "abc"}}],
+            TypeError,
+            r"got dict.*binary_mask",
+        ),
+        (
+            [{"segmentation": np.zeros((H, W), bool)}, {"segmentation": np.zeros((5, 5), bool)}],
+            ValueError,
+            r"records\[1\]\['segmentation'\] is \(5, 5\) but records\[0\]'s is \(12, 16\)",
+        ),
+        ([{"segmentation": np.full((H, W), 0.7)}], ValueError, r"must be binary.*> 0.5"),
+        ([{"segmentation": np.zeros((H,), bool)}], ValueError, r"expected \(H, W\)"),
+    ],
+)
+def test_show_anns_refusals(records, error, match):
+    _, ax = plt.subplots()
+    with pytest.raises(error, match=match):
+        show_anns(records, ax=ax)
+
+
+def test_show_anns_checks_size_alpha_and_seed(image, mask):
+    _, ax = plt.subplots()
+    ax.imshow(image[:6])
+    with pytest.raises(ValueError, match=r"the masks is 12x16 \(HxW\) but the image.*6x16"):
+        show_anns(records_of(mask), ax=ax)
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
+        show_anns(records_of(mask), ax=ax, alpha=1.5)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        show_anns(records_of(mask), ax=ax, seed=-1)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        show_anns(records_of(mask), ax=ax, seed=0.5)
