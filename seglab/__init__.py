@@ -13,6 +13,7 @@ Modules, one job each:
 - ``seglab.viz``      show masks, points and boxes; overlays
 - ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
 - ``seglab.data``     synthetic scenes with exact semantic and instance labels
+- ``seglab.voc``      Pascal VOC's 21 class names, its palette, reading label PNGs as class ids
 - ``seglab.unet``     the course's U-Net, configurable, with input checks that compute the fix
 - ``seglab.losses``   cross-entropy + soft Dice, and the target checks that explain bad labels
 - ``seglab.train``    a small training/evaluation loop with progress and history
