@@ -11,6 +11,7 @@ Modules, one job each:
 - ``seglab.images``   turn what you pass into an HxWx3 uint8 image; open image files; sample photos
 - ``seglab.prompts``  validate SAM points, labels and boxes against an image size
 - ``seglab.viz``      show masks, points and boxes; overlays
+- ``seglab.legend``   the key of an overlay's class colours
 - ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
 - ``seglab.data``     synthetic scenes with exact semantic and instance labels
 - ``seglab.voc``      Pascal VOC's 21 class names, its palette, reading label PNGs as class ids
@@ -53,6 +54,8 @@ _EXPORTS: dict[str, str] = {
     "show_box": "seglab.viz",
     "show_masks": "seglab.viz",
     "overlay": "seglab.viz",
+    "class_legend": "seglab.legend",
+    "class_colors": "seglab.legend",
     "iou": "seglab.metrics",
     "dice": "seglab.metrics",
     "pixel_accuracy": "seglab.metrics",
