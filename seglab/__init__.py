@@ -18,6 +18,7 @@ Modules, one job each:
 - ``seglab.unet``     the course's U-Net, configurable, with input checks that compute the fix
 - ``seglab.losses``   cross-entropy + soft Dice, and the target checks that explain bad labels
 - ``seglab.train``    a small training/evaluation loop with progress and history
+- ``seglab.callbacks`` ``EarlyStopping``: stop when validation stops improving, keep the best
 - ``seglab.sam``      SAM checkpoints, loading, the Predictor, mini-SAM
 - ``seglab.widgets``  the click-to-segment widget (its frontend imported only when used)
 - ``seglab.checks``   the exercise checkers
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "seglab.train",
     "predict_labels": "seglab.train",
     "History": "seglab.train",
+    "EarlyStopping": "seglab.callbacks",
     "dice_loss": "seglab.losses",
     "SamClicker": "seglab.widgets",
     "claim": "seglab.claims",
