@@ -64,6 +64,19 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
         torch.testing.assert_close(a["model"][k], b["model"][k], rtol=0, atol=0)
 
 
+def test_resume_refuses_another_schedule_and_leaves_the_run_untouched(tmp_path):
+    run(tmp_path, "--steps", "4", "--eval-every", "100", "--stop-after", "1")
+    before = (tmp_path / "train_state.pt").read_bytes()
+    with pytest.raises(
+        ValueError, match=r"--steps 4 \(this run: 6\).*--lr 0\.0008 \(this run: 0\.001\)"
+    ):
+        run(tmp_path, "--steps", "6", "--lr", "1e-3", "--eval-every", "100", "--resume")
+    assert (tmp_path / "train_state.pt").read_bytes() == before
+    # what may change between sittings: the sitting's length, threads, evaluation cadence
+    resumed = run(tmp_path, "--steps", "4", "--eval-every", "50", "--stop-after", "1", "--resume")
+    assert resumed["step"] == 2
+
+
 def test_same_seed_same_first_loss_and_other_seed_differs(tmp_path):
     losses = [
         run(tmp_path / f"run{i}", "--steps", "1", "--eval-every", "100", "--seed", seed)["loss"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -234,6 +235,54 @@ def lr_at(step: int, steps: int, lr: float, warmup: int, time_frac: float = 0.0)
     return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
 
 
+#: The settings that define a run's schedule and data: a resumed run must use the same ones,
+#: or its learning-rate curve and batches would silently become those of another run.
+SCHEDULE_FIELDS = (
+    "steps",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "warmup",
+    "clip",
+    "objects_per_image",
+    "corrections",
+    "box_share",
+    "synthetic_share",
+    "nonsquare",
+    "bank_size",
+    "seed",
+    "time_limit_min",
+)
+
+
+def _schedule(c: TrainConfig) -> dict[str, float]:
+    return {name: getattr(c, name) for name in SCHEDULE_FIELDS}
+
+
+def _check_same_schedule(saved: object, c: TrainConfig, state_path: Path) -> None:
+    """Refuse to resume with settings that would change the run's schedule or data."""
+    if saved is None:  # a state file written before the recipe was saved in it
+        warnings.warn(
+            f"{state_path} does not record its run's settings (written by an older seglab): "
+            "--resume cannot check that --steps, --lr, --time-limit-min... are the run's own.",
+            stacklevel=3,
+        )
+        return
+    if not isinstance(saved, dict):
+        raise ValueError(f"{state_path} is damaged: its 'recipe' is not a dict.")
+    now = _schedule(c)
+    differ = {k: (saved[k], now[k]) for k in now if k in saved and saved[k] != now[k]}
+    if differ:
+        flags = ", ".join(
+            f"--{k.replace('_', '-')} {old} (this run: {new})" for k, (old, new) in differ.items()
+        )
+        raise ValueError(
+            f"--resume: {state_path} was trained with {flags}. Resume with the run's own "
+            "settings; changing them mid-run would change its learning-rate schedule or data. "
+            "To stop a sitting early without changing the schedule use --stop-after."
+        )
+
+
 def train(config: TrainConfig) -> dict[str, object]:
     """Run the recipe of the module docstring with ``config``; returns a summary dict."""
     c = config
@@ -259,6 +308,7 @@ def train(config: TrainConfig) -> dict[str, object]:
                 f"run builds {model_config.to_dict()}. Use the same --image-size, "
                 "--encoder-width, --encoder-depth and --tiny."
             )
+        _check_same_schedule(state.get("recipe"), c, state_path)
         sam.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start, elapsed = int(state["step"]), float(state["elapsed_s"])
@@ -287,6 +337,7 @@ def train(config: TrainConfig) -> dict[str, object]:
             "optimizer": opt.state_dict(),
             "step": step,
             "elapsed_s": elapsed,
+            "recipe": _schedule(c),
         }
         atomic_torch_save(state, state_path)
 
