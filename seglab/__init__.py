@@ -10,7 +10,7 @@ Modules, one job each:
 - ``seglab.device``   pick a device, describe the environment, seed everything
 - ``seglab.images``   turn what you pass into an HxWx3 uint8 image; open image files; sample photos
 - ``seglab.prompts``  validate SAM points, labels and boxes against an image size
-- ``seglab.viz``      show masks, points and boxes; overlays
+- ``seglab.viz``      show masks, points and boxes; overlays; all of SAM's generated masks
 - ``seglab.legend``   the key of an overlay's class colours
 - ``seglab.metrics``  IoU, Dice, pixel accuracy, confusion matrix, mean IoU
 - ``seglab.data``     synthetic scenes with exact semantic and instance labels
@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "show_points": "seglab.viz",
     "show_box": "seglab.viz",
     "show_masks": "seglab.viz",
+    "show_anns": "seglab.viz",
     "overlay": "seglab.viz",
     "class_legend": "seglab.legend",
     "class_colors": "seglab.legend",
