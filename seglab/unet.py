@@ -23,7 +23,9 @@ seed network, 21 Pascal VOC classes) the shapes are, for an input (B, 3, H, W)::
 
 What this module adds to the seed:
 
-- :class:`UNetConfig`: width (``base_channels``), ``depth``, classes, BatchNorm on or off.
+- :class:`UNetConfig`: width (``base_channels``), ``depth``, classes, BatchNorm on or off,
+  and skip connections on or off (``skip_connections=False`` builds the same encoder-decoder
+  without them, to measure what they bring).
   ``UNet()`` with the defaults has exactly the seed's layers, names and parameter count, so the
   seed's ``state_dict`` loads into it (``tests/test_unet.py`` checks outputs and gradients).
 - Inputs are checked before any layer runs, and a wrong input gets an error that says how to
@@ -98,6 +100,11 @@ class UNetConfig:
         convolutions get a bias instead.
       pad_input: pad inputs of any size up to the next multiple of ``2**depth`` (mirroring the
         border, ``mode="reflect"``) and crop the logits back, instead of refusing them.
+      skip_connections: concatenate the encoder's features to the decoder's at every scale (the
+        U-Net). With False, each decoder block sees only the up-sampled features from below,
+        so everything the decoder knows passes through the bottleneck: a plain encoder-decoder
+        with the same layers, except that each ``dec`` block's first convolution takes half the
+        channels (fewer parameters). For experiments; the seed has skips.
     """
 
     in_channels: int = 3
@@ -106,6 +113,7 @@ class UNetConfig:
     depth: int = 3
     batch_norm: bool = True
     pad_input: bool = False
+    skip_connections: bool = True
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "num_classes", "base_channels", "depth"):
@@ -118,7 +126,7 @@ class UNetConfig:
                 f"UNetConfig.num_classes must be at least 2 (background + one class), got "
                 f"{self.num_classes}. For a yes/no mask use num_classes=2."
             )
-        for name in ("batch_norm", "pad_input"):
+        for name in ("batch_norm", "pad_input", "skip_connections"):
             object.__setattr__(self, name, check_bool(getattr(self, name), f"UNetConfig.{name}"))
 
     @property
@@ -211,10 +219,13 @@ class UNet(nn.Module):
         self.pool = nn.MaxPool2d(2)
         self.bottleneck = conv_block(width[-2], width[-1], c.batch_norm)
         # Decoder: up{depth}, dec{depth}, ..., up1, dec1. Each dec sees the up-sampled features
-        # concatenated with the skip, so twice the channels it outputs.
+        # concatenated with the skip, so twice the channels it outputs (without skips: as many).
+        dec_in = 2 if c.skip_connections else 1
         for i in range(c.depth, 0, -1):
             self.add_module(f"up{i}", nn.ConvTranspose2d(width[i], width[i - 1], 2, stride=2))
-            self.add_module(f"dec{i}", conv_block(2 * width[i - 1], width[i - 1], c.batch_norm))
+            self.add_module(
+                f"dec{i}", conv_block(dec_in * width[i - 1], width[i - 1], c.batch_norm)
+            )
         self.final = nn.Conv2d(width[0], c.num_classes, 1)
 
     # ------------------------------------------------------------------ forward
@@ -245,13 +256,15 @@ class UNet(nn.Module):
         skips = []
         for i in range(1, c.depth + 1):  # level i works at 1 / 2**(i-1) of the input size
             x = note(f"enc{i}", getattr(self, f"enc{i}")(x))  # (B, base*2**(i-1), H/2**(i-1), ..)
-            skips.append(x)
+            if c.skip_connections:
+                skips.append(x)
             x = note(f"pool{i}", self.pool(x))  # (B, base*2**(i-1), H/2**i, W/2**i)
         x = note("bottleneck", self.bottleneck(x))  # (B, base*2**depth, H/2**depth, W/2**depth)
 
         for i in range(c.depth, 0, -1):
             x = note(f"up{i}", getattr(self, f"up{i}")(x))  # (B, base*2**(i-1), H/2**(i-1), ..)
-            x = note(f"cat{i}", torch.cat([x, skips.pop()], dim=1))  # (B, base*2**i, ...) skip!
+            if c.skip_connections:
+                x = note(f"cat{i}", torch.cat([x, skips.pop()], dim=1))  # (B, base*2**i, ..) skip!
             x = note(f"dec{i}", getattr(self, f"dec{i}")(x))  # (B, base*2**(i-1), ...)
         x = note("final", self.final(x))  # (B, num_classes, H', W')
 
@@ -461,7 +474,8 @@ def shape_trace(
     Returns:
       list of ``(stage, shape)``: ``("input", (1, 3, 64, 64)), ("enc1", (1, 64, 64, 64)),
       ("pool1", ...), ..., ("bottleneck", ...), ("up3", ...), ("cat3", ...), ("dec3", ...), ...,
-      ("final", (1, 21, 64, 64))`` - plus ``"pad"`` and ``"crop"`` when ``pad_input`` pads.
+      ("final", (1, 21, 64, 64))`` - plus ``"pad"`` and ``"crop"`` when ``pad_input`` pads,
+      and no ``"cat"`` stages when ``skip_connections`` is False.
       Print it as a table with ``for name, shape in trace: print(f"{name:<11}{shape}")``.
 
     Raises:

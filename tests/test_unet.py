@@ -272,6 +272,71 @@ def test_count_parameters_counts_trainable_only() -> None:
         count_parameters("unet")  # type: ignore[arg-type]
 
 
+def test_skip_connections_are_on_by_default() -> None:
+    assert UNetConfig().skip_connections is True
+    assert UNet(base_channels=4, depth=2).dec1[0].in_channels == 8  # 4 up-sampled + 4 skipped
+    with pytest.raises(TypeError, match="skip_connections must be True or False"):
+        UNetConfig(skip_connections="no")  # type: ignore[arg-type]
+
+
+def test_without_skips_the_decoder_sees_only_what_comes_up_from_the_bottleneck() -> None:
+    torch.manual_seed(0)
+    model = UNet(base_channels=4, depth=2, num_classes=3, skip_connections=False).eval()
+    # each dec block's first convolution takes the up-sampled channels only (no concatenation)
+    assert model.dec2[0].in_channels == 8 and model.dec1[0].in_channels == 4
+    with_skips = UNet(base_channels=4, depth=2, num_classes=3)
+    assert count_parameters(model) < count_parameters(with_skips)
+    # what every dec block receives is exactly what its up-conv produced
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [
+        getattr(model, f"up{i}").register_forward_hook(
+            lambda m, args, out, i=i: seen.__setitem__(f"up{i}", out)
+        )
+        for i in (1, 2)
+    ] + [
+        getattr(model, f"dec{i}").register_forward_pre_hook(
+            lambda m, args, i=i: seen.__setitem__(f"dec{i}", args[0])
+        )
+        for i in (1, 2)
+    ]
+    x = torch.rand(2, 3, 8, 8)
+    with torch.no_grad():
+        out = model(x)
+    for hook in hooks:
+        hook.remove()
+    assert out.shape == (2, 3, 8, 8)
+    for i in (1, 2):
+        assert seen[f"dec{i}"] is seen[f"up{i}"], f"dec{i} got more than up{i}'s output"
+    # so enc1's fine detail cannot reach the output: change every value of enc1's output that
+    # its max-pool drops, and the output stays bit for bit the same; with skips it changes
+    for skips, same in ((False, True), (True, False)):
+        net = model if not skips else with_skips.eval()
+        with torch.no_grad():
+            before = net(x)
+            enc1 = net.enc1
+            net.enc1 = torch.nn.Sequential(enc1, _LowerAllButMaxima())
+            after = net(x)
+            net.enc1 = enc1
+        assert torch.equal(before, after) is same, f"skip_connections={skips}"
+
+
+class _LowerAllButMaxima(torch.nn.Module):
+    """Lowers every value of (B, C, H, W) except the maximum of each 2x2 cell, so that a 2x2
+    max-pool gives exactly the same result before and after."""
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        peak = F.interpolate(F.max_pool2d(t, 2), scale_factor=2.0, mode="nearest")
+        return torch.where(t == peak, t, t - 1.0 - torch.rand_like(t))
+
+
+def test_shape_trace_without_skips_has_no_concatenation() -> None:
+    trace = shape_trace(UNet(base_channels=4, depth=2, skip_connections=False), 8)
+    assert [name for name, _ in trace] == [
+        "input", "enc1", "pool1", "enc2", "pool2", "bottleneck",
+        "up2", "dec2", "up1", "dec1", "final",
+    ]  # fmt: skip
+
+
 # --------------------------------------------------------------------------- shape_trace
 
 
