@@ -8,9 +8,12 @@ time does not depend on the weights - and times its ``image_encoder`` on one 102
 mini-SAM, the model that ships with seglab, gets its own input size (256 px) in the same run.
 
 It prints, for each model, the parameter count (image encoder and whole model), the embedding's
-shape and the encoder's time, and the ratios against ViT-B, the smallest official model, which
-is always measured (the baseline). Each model is built, timed and freed in turn, so at most one
-official model is in memory (ViT-H: about 2.6 GB).
+shape and the encoder's time (wall clock, and the CPU time the process spent), and the ratios
+against ViT-B, the smallest official model, which is always measured (the baseline). Each model
+is built, timed and freed in turn, so at most one official model is in memory (ViT-H: about
+2.6 GB). The 1-minute load average at the start, after each model and at the end is printed and
+recorded: other programs on the machine inflate the wall times (and the ratios, when the load
+changes during the run); the CPU times are less affected.
 
 Defaults: one warm-up and one timed run per official model (ViT-H on 2 cores takes on the order
 of a minute per run, the whole bench a few minutes on an idle machine), 20 timed runs of mini's
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import time
 from functools import partial
 
 import torch
@@ -84,14 +89,32 @@ def encoder_at(name: str, img_size: int) -> ImageEncoderViT:
 
 def time_encoder(
     encoder: torch.nn.Module, repeats: int, warmup: int
-) -> tuple[Timing, tuple[int, ...]]:
-    """Time ``encoder`` on one random image at its own input size; also return the output shape."""
+) -> tuple[Timing, Timing, tuple[int, ...]]:
+    """Time ``encoder`` on one random image at its own input size.
+
+    Returns the wall-clock timing, the CPU time this process spent in the same runs (all its
+    threads; about threads x wall time on an idle machine, and less affected than wall time
+    when other programs compete for the cores) and the output's shape.
+    """
     size = encoder.img_size
     image = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     shape: list[tuple[int, ...]] = []
+    cpu = Timing()
+
+    def run() -> None:
+        start = time.process_time()
+        shape.append(tuple(encoder(image).shape))
+        cpu.times.append(time.process_time() - start)
+
     with torch.inference_mode():
-        timing = measure(lambda: shape.append(tuple(encoder(image).shape)), repeats, warmup)
-    return timing, shape[-1]
+        timing = measure(run, repeats, warmup)
+    cpu.times = cpu.times[warmup:]  # the timed runs only, as in ``timing``
+    return timing, cpu, shape[-1]
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the system has none, e.g. Windows)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def main() -> None:
@@ -116,18 +139,20 @@ def main() -> None:
     args.mini_repeats = args.mini_repeats or (5 if args.quick else 20)
     args.input_px = 128 if args.quick else 1024
     report = Report("sam_cost", args)
-    print(f"torch {torch.__version__}, {args.threads} threads")
+    print(f"torch {torch.__version__}, {args.threads} threads, load average {load_average()}")
+    report.figure("load average at start (1 min)", load_average())
 
     rows: dict[str, dict] = {}
 
     mini = load_sam("mini", device="cpu").eval()
-    t_mini, shape = time_encoder(mini.image_encoder, args.mini_repeats, warmup=2)
+    t_mini, cpu_mini, shape = time_encoder(mini.image_encoder, args.mini_repeats, warmup=2)
     rows["mini-SAM"] = {
         "input_px": mini.image_encoder.img_size,
         "encoder_params": count(mini.image_encoder),
         "total_params": count(mini),
         "embedding": list(shape[1:]),
         "timing": t_mini,
+        "cpu": cpu_mini,
     }
     del mini
 
@@ -139,15 +164,20 @@ def main() -> None:
         else:
             sam = sam_model_registry[name](checkpoint=None).eval()
             encoder, total = sam.image_encoder, count(sam)
-        timing, shape = time_encoder(encoder, args.repeats, args.warmup)
+        timing, cpu, shape = time_encoder(encoder, args.repeats, args.warmup)
         rows[name] = {
             "input_px": encoder.img_size,
             "encoder_params": count(encoder),
             "total_params": total,
             "embedding": list(shape[1:]),
             "timing": timing,
+            "cpu": cpu,
         }
-        print(f"{name}: {fmt_seconds(timing.median)} per embedding")
+        print(
+            f"{name}: {fmt_seconds(timing.median)} per embedding "
+            f"({fmt_seconds(cpu.median)} CPU time), load average {load_average()}"
+        )
+        report.figure(f"load average after {name} (1 min)", load_average())
         del encoder
         if not args.quick:
             del sam
@@ -163,16 +193,18 @@ def main() -> None:
     print()
     print(
         f"{'model':<9} {'input':>6} {'encoder params':>15} {'all params':>11} "
-        f"{'embedding':>13} {'time / image':>13}"
+        f"{'embedding':>13} {'time / image':>13} {'CPU time':>10}"
     )
     for name, row in rows.items():
         total = f"{row['total_params'] / 1e6:.1f} M" if row["total_params"] else "-"
         emb = "x".join(str(d) for d in row["embedding"])
         print(
             f"{name:<9} {row['input_px']:>4} px {row['encoder_params'] / 1e6:>13.2f} M "
-            f"{total:>11} {emb:>13} {fmt_seconds(row['timing'].median):>13}"
+            f"{total:>11} {emb:>13} {fmt_seconds(row['timing'].median):>13} "
+            f"{fmt_seconds(row['cpu'].median):>10}"
         )
         report.timing(f"{name} image encoder", row["timing"])
+        report.timing(f"{name} image encoder, CPU time", row["cpu"])
         report.figure(
             f"{name} sizes",
             {k: row[k] for k in ("input_px", "encoder_params", "total_params", "embedding")},
@@ -195,6 +227,7 @@ def main() -> None:
             report.ratio(
                 f"{name} / {BASELINE}, encoder parameters", param_ratio, meaning="the parameters"
             )
+    report.figure("load average at end (1 min)", load_average())
     report.write()
 
 
