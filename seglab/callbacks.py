@@ -11,7 +11,6 @@ the final score on a third, held-out split, never on the validation set itself.
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import TYPE_CHECKING
 
@@ -123,7 +122,7 @@ class EarlyStopping:
                 "EarlyStopping has no best weights yet: pass it to seglab.train(..., "
                 "callback=stopper) and train for at least one epoch first."
             )
-        self.model.load_state_dict(copy.deepcopy(self._best_state))
+        self.model.load_state_dict(self._best_state)  # copies the values into the model
 
     def __repr__(self) -> str:
         return (

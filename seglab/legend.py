@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from seglab._colors import PALETTE
+from seglab._colors import palette_color
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,7 +52,7 @@ def class_colors(num_classes: int) -> list[tuple[int, int, int] | None]:
         raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}.")
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1 (background included), got {num_classes}.")
-    return [None] + [PALETTE[(k - 1) % len(PALETTE)] for k in range(1, num_classes)]
+    return [None] + [palette_color(k - 1) for k in range(1, num_classes)]
 
 
 def class_legend(
@@ -88,10 +88,10 @@ def class_legend(
             "of fig, axes = plt.subplots(...)."
         )
     handles = [Patch(facecolor="white", edgecolor="0.4", label=f"0 {labels[0]} (unpainted)")]
-    for k in range(1, len(labels)):
-        rgb = PALETTE[(k - 1) % len(PALETTE)]  # what overlay paints class k in
-        facecolor = (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255)
-        handles.append(Patch(facecolor=facecolor, label=f"{k} {labels[k]}"))
+    for k, rgb in enumerate(class_colors(len(labels))[1:], start=1):
+        if rgb is not None:  # only class 0 has no colour
+            facecolor = (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255)
+            handles.append(Patch(facecolor=facecolor, label=f"{k} {labels[k]}"))
     columns = len(handles) if ncol is None else ncol
     if isinstance(ax, _Figure):
         return ax.legend(
