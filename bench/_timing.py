@@ -402,14 +402,18 @@ class Report:
             "notes": self.notes,
         }
 
-    def write(self) -> Path:
-        """Write ``<out>/<bench>.json`` atomically (a temporary file, then a rename)."""
+    def write(self, variant: str = "") -> Path:
+        """Write ``<out>/<bench>.json`` atomically (a temporary file, then a rename).
+
+        A ``variant`` (e.g. ``"exercises-solutions"``) names a second record of the same bench,
+        ``<bench>-<variant>.json``, so that measuring other inputs keeps the main record."""
         record = _tidy(self.as_dict())
         check_no_paths(record)
         text = json.dumps(record, indent=2, allow_nan=False) + "\n"
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.out_dir / f"{self.bench}.json"
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.bench}.", suffix=".tmp", dir=self.out_dir)
+        stem = f"{self.bench}-{variant}" if variant else self.bench
+        path = self.out_dir / f"{stem}.json"
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=self.out_dir)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
