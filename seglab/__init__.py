@@ -23,6 +23,7 @@ Modules, one job each:
 - ``seglab.widgets``  the click-to-segment widget (its frontend imported only when used)
 - ``seglab.checks``   the exercise checkers
 - ``seglab.claims``   ``claim``: a lesson's sentence about a result, checked against the run
+- ``seglab.quizzes``  ``quiz("02")``: each lesson's Quick Quiz, as a widget or as text
 
 Renamed in 0.2.0 (the old names still work, with a ``DeprecationWarning``, until 0.3.0; see
 CHANGELOG.md): ``seglab.predict`` -> ``seglab.predict_labels`` (the U-Net's label maps, not
@@ -80,6 +81,7 @@ _EXPORTS: dict[str, str] = {
     "dice_loss": "seglab.losses",
     "SamClicker": "seglab.widgets",
     "claim": "seglab.claims",
+    "quiz": "seglab.quizzes",
     "ClaimError": "seglab.claims",
 }
 

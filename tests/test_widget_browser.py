@@ -1,4 +1,4 @@
-"""SamClicker in a real JupyterLab, clicked in headless Chromium.
+"""SamClicker and the Quick Quiz in a real JupyterLab, clicked in headless Chromium.
 
 A temporary folder holds a small notebook that shows the clicker on a synthetic image with
 mini-SAM. The test starts JupyterLab there (localhost, no token), opens the notebook with
@@ -10,6 +10,10 @@ both sides: the browser (the status line, the number of mask pixels the page dec
 image pixels through the displayed scale, so the test also checks that the page reports
 coordinates in pixels of the original image. A screenshot is saved as ``clicker.png`` under
 the test's tmp_path.
+
+The quiz test opens a second notebook in the same JupyterLab, shows ``seglab.quiz("01")``,
+clicks a wrong and then the right option of its first question and reads the feedback the
+kernel sent back (``quiz.png``).
 """
 
 from __future__ import annotations
@@ -79,7 +83,14 @@ clicker
 """
 
 
-def _notebook() -> dict:
+QUIZ_CELLS = [
+    "import os\nimport pathlib\n\nimport seglab\n\n"
+    'pathlib.Path("kernel-quiz.pid").write_text(str(os.getpid()))',
+    'quiz = seglab.quiz("01")\nquiz',
+]
+
+
+def _notebook(cells: list[str] | None = None) -> dict:
     def code(source: str) -> dict:
         return {
             "cell_type": "code",
@@ -90,7 +101,7 @@ def _notebook() -> dict:
         }
 
     return {
-        "cells": [code(SETUP_CELL), code(SHOW_CELL)],
+        "cells": [code(c) for c in (cells or [SETUP_CELL, SHOW_CELL])],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
@@ -111,6 +122,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """JupyterLab serving a temporary folder with the notebook; stopped afterwards."""
     root = tmp_path_factory.mktemp("clicker-lab")
     (root / "clicker.ipynb").write_text(json.dumps(_notebook()))
+    (root / "quiz.ipynb").write_text(json.dumps(_notebook(QUIZ_CELLS)))
     private = tmp_path_factory.mktemp("jupyter-private")
     # no "get notified about Jupyter news?" toast over the widget
     news = private / "settings" / "@jupyterlab" / "apputils-extension"
@@ -168,13 +180,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
-        pid_file = root / "kernel.pid"  # kernels run in their own session: make sure it ended
-        if pid_file.exists():
-            pid = int(pid_file.read_text())
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for pid_file in (root / "kernel.pid", root / "kernel-quiz.pid"):
+            if pid_file.exists():  # kernels run in their own session: make sure they ended
+                try:
+                    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 def _state(root: Path, status: str, timeout: float = 30) -> dict:
@@ -199,8 +210,8 @@ def _state(root: Path, status: str, timeout: float = 30) -> dict:
 # What the notebook's cells are doing: "widget" once the clicker shows, "busy" while a cell is
 # queued or running ([*]), "done" when none is and the last cell has run without a widget
 # (an error), "idle" when cells are waiting to be run (a dropped Run All).
-_CELLS_STATE = """() => {
-  if (document.querySelector('.seglab-clicker')) return 'widget';
+_CELLS_STATE = """(widget) => {
+  if (document.querySelector(widget)) return 'widget';
   const prompts = [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')];
   const texts = prompts.map(e => e.textContent);
   if (texts.some(t => t.includes('*'))) return 'busy';
@@ -208,8 +219,10 @@ _CELLS_STATE = """() => {
 }"""
 
 
-def _run_all_until(page, widget, attempts: int = 5, timeout: float = 240) -> None:
-    """Run All until the widget shows; fail with the cells' outputs if it never does."""
+def _run_all_until(
+    page, widget, selector: str = ".seglab-clicker", attempts: int = 5, timeout: float = 240
+) -> None:
+    """Run All until the widget (``selector``) shows; fail with the cells' outputs if not."""
     deadline = time.monotonic() + timeout
     dialog_button = page.locator(".jp-Dialog .jp-mod-accept")
     for _ in range(attempts):
@@ -219,7 +232,7 @@ def _run_all_until(page, widget, attempts: int = 5, timeout: float = 240) -> Non
         page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
         time.sleep(2)
         while time.monotonic() < deadline:
-            state = page.evaluate(_CELLS_STATE)
+            state = page.evaluate(_CELLS_STATE, selector)
             if state == "widget":
                 widget.wait_for(timeout=30_000)
                 return
@@ -375,3 +388,57 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
         finally:
             browser.close()
     assert (tmp_path / "clicker.png").stat().st_size > 10_000
+
+
+def test_answering_the_quiz_by_clicking_shows_the_kernels_feedback(
+    lab: tuple[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from seglab.quizzes import quiz
+
+    expected = quiz("01")
+    first = expected.questions[0]
+    assert first.kind == "choice", "the test clicks the options of quiz 01's first question"
+    wrong = next(letter for letter in first.choices if letter != first.answer)
+    url, _ = lab
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.goto(f"{url}/lab/tree/quiz.ipynb")
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
+            page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
+                timeout=90_000
+            )
+            widget = page.locator(".seglab-quiz")
+            _run_all_until(page, widget, selector=".seglab-quiz")
+            question = widget.locator('.seglab-quiz-question[data-question="1"]')
+            question.wait_for(timeout=30_000)  # the kernel sent the questions after hello
+            assert first.text.replace("`", "") in question.inner_text()
+            assert len(widget.locator(".seglab-quiz-question").all()) == len(expected.questions)
+            feedback = question.locator(".seglab-quiz-feedback")
+
+            question.locator(f'.seglab-quiz-option[data-option="{wrong}"]').click()
+            text = expected.judge(1, wrong).text.replace("`", "")
+            page.wait_for_function(
+                "([el, t]) => el.textContent === t", arg=[feedback.element_handle(), text]
+            )
+            assert "seglab-quiz-wrong" in (feedback.get_attribute("class") or "")
+
+            question.locator(f'.seglab-quiz-option[data-option="{first.answer}"]').click()
+            text = expected.judge(1, first.answer).text.replace("`", "")
+            page.wait_for_function(
+                "([el, t]) => el.textContent === t", arg=[feedback.element_handle(), text]
+            )
+            assert "seglab-quiz-right" in (feedback.get_attribute("class") or "")
+            widget.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "quiz.png"))
+            # no JupyterLab menu or dialog opened by the clicks
+            assert page.locator(".lm-Menu").count() == 0
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            raise
+        finally:
+            browser.close()
+    assert (tmp_path / "quiz.png").stat().st_size > 10_000
