@@ -401,7 +401,7 @@ def test_answering_the_quiz_by_clicking_shows_the_kernels_feedback(
     first = expected.questions[0]
     assert first.kind == "choice", "the test clicks the options of quiz 01's first question"
     wrong = next(letter for letter in first.choices if letter != first.answer)
-    url, _ = lab
+    url, root = lab
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -432,10 +432,32 @@ def test_answering_the_quiz_by_clicking_shows_the_kernels_feedback(
                 "([el, t]) => el.textContent === t", arg=[feedback.element_handle(), text]
             )
             assert "seglab-quiz-right" in (feedback.get_attribute("class") or "")
+
+            # a number question: typed digits reach the input, not JupyterLab's shortcuts
+            number = next(q for q in expected.questions if q.kind == "number")
+            item = widget.locator(f'.seglab-quiz-question[data-question="{number.number}"]')
+            guess = float(number.answer) + number.tolerance + 1
+            item.locator(".seglab-quiz-input").fill(str(guess))
+            item.locator(".seglab-quiz-input").press("Enter")
+            text = expected.judge(number.number, guess).text.replace("`", "")
+            page.wait_for_function(
+                "([el, t]) => el.textContent === t",
+                arg=[item.locator(".seglab-quiz-feedback").element_handle(), text],
+            )
+            assert "too high" in text
             widget.scroll_into_view_if_needed()
             page.screenshot(path=str(tmp_path / "quiz.png"))
             # no JupyterLab menu or dialog opened by the clicks
             assert page.locator(".lm-Menu").count() == 0
+
+            # the kernel is gone: a click says so instead of waiting forever
+            os.kill(int((root / "kernel-quiz.pid").read_text()), signal.SIGKILL)
+            question.locator(f'.seglab-quiz-option[data-option="{wrong}"]').click()
+            page.wait_for_function(
+                "el => el.textContent.startsWith('No answer from Python')",
+                arg=feedback.element_handle(),
+                timeout=30_000,
+            )
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
             raise

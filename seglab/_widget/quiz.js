@@ -25,10 +25,16 @@ function element(tag, className, text) {
 }
 
 function withCode(node, text) {
-  // `backticks` become <code>; everything else stays text (never parsed as HTML)
+  // `backticks` become <code>, *stars* <em>; the rest stays text (never parsed as HTML)
   text.split("`").forEach((part, i) => {
     if (!part) return;
-    node.appendChild(i % 2 ? element("code", "", part) : document.createTextNode(part));
+    if (i % 2) {
+      node.appendChild(element("code", "", part));
+      return;
+    }
+    part.split(/\*([^*\s][^*]*)\*/).forEach((piece, j) => {
+      if (piece) node.appendChild(j % 2 ? element("em", "", piece) : document.createTextNode(piece));
+    });
   });
   return node;
 }
@@ -73,7 +79,7 @@ function render({ model, el }) {
       const item = element("li", "seglab-quiz-question");
       item.dataset.question = String(q.number);
       item.appendChild(withCode(element("div", "seglab-quiz-text"), q.text));
-      const answers = element("div", "seglab-quiz-answers");
+      const answers = element("div", `seglab-quiz-answers seglab-quiz-${q.kind}`);
       const buttons = [];
       if (q.kind === "choice") {
         for (const [letter, text] of q.options) {
@@ -84,7 +90,7 @@ function render({ model, el }) {
           answers.appendChild(button);
         }
       } else {
-        const input = element("input", "seglab-quiz-number");
+        const input = element("input", "seglab-quiz-input");
         input.type = "text";
         input.inputMode = "decimal";
         input.placeholder = "a number";
