@@ -20,13 +20,22 @@ passed (shape, dtype and a few values for arrays), what was expected and what ca
   returned 0.0";
 - the learner copy's placeholder (a function whose body still reads
   ``raise NotImplementedError("your code here")``, or a value left as ``...``) is reported as
-  **not attempted yet**, so a learner notebook runs top to bottom without an error.
+  **not attempted yet**, so a learner notebook runs top to bottom without an error;
+- a function that calls the unfinished function of an earlier question (``Question(...,
+  uses=[q2])``) is sent to that question: "q3 calls your q2 function `check_points`, which is
+  not written yet: finish q2 first".
 
-``check`` prints its message (plain text, no colours, no timings or memory addresses, so
-nbval can compare it) and returns a :class:`CheckResult`; it never raises because the
-learner's code failed, so the notebook goes on. Warnings the learner's code triggers (numpy's
-"invalid value encountered in divide") are caught and quoted in the report instead of being
-printed.
+Then it says **why** the answer is wrong. A question can list known mistakes
+(:class:`Mistake`: a wrong implementation with a name and the fix). When the learner's
+function fails and gave the same results as a known mistake on every case run so far, the
+report names the mistake ("your function behaves like Dice without the factor 2") and what to
+change; otherwise it gives the failing case's ``why``, the rule the case teaches.
+
+``check`` prints exactly the message of the :class:`CheckResult` it returns (plain text, no
+colours, no timings or memory addresses, so nbval can compare it); its status is
+``passed``, ``failed`` or ``not attempted``. It never raises because the learner's code
+failed, so the notebook goes on. Warnings and prints of the learner's code are caught and
+quoted in the report of the failing case instead of being shown.
 
 Why a function is passed explicitly (``q1.check(binary_iou)``) rather than looked up in the
 notebook's globals by name, as Kaggle's learntools does: the check cell then says exactly
@@ -35,33 +44,26 @@ what is checked, and a test can check any function without a notebook.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
-import math
-import numbers
-import re
+import io
 import textwrap
+import types
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-import numpy as np
+from seglab._check_messages import PLACEHOLDER_MESSAGE, failure_text
+from seglab._check_values import compare, describe, fingerprint, same_fingerprint, same_input
+from seglab._util import is_int
 
-from seglab._util import format_number, is_bool, is_int, is_real, is_tensor, tensor_to_numpy
-
-__all__ = ["PLACEHOLDER_MESSAGE", "Case", "CheckResult", "Question", "describe"]
-
-#: The message of the ``NotImplementedError`` that the learner copies raise where a solution
-#: was removed (tools/build_exercises.py writes ``raise NotImplementedError("your code here")``).
-PLACEHOLDER_MESSAGE = "your code here"
+__all__ = ["PLACEHOLDER_MESSAGE", "Case", "CheckResult", "Mistake", "Question", "describe"]
 
 Status = Literal["passed", "failed", "not attempted"]
 
 _NOTHING: Any = object()  # Any: a sentinel for "no expected value" (``raises``/``verify``)
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
-_MAX_VALUES = 16  # arrays with at most this many elements are shown in full
-_ABS_TOL = 1e-6  # tolerance when comparing floats (IoU 1/3 computed two ways)
 
 
 # --------------------------------------------------------------------------- results
@@ -75,11 +77,16 @@ class CheckResult:
       question (str): the question's name, e.g. ``"q1"``.
       status (str): ``"passed"``, ``"failed"`` or ``"not attempted"``.
       message (str): the text that was printed.
+      case (str): the description of the case that failed; ``""`` when none failed.
+      mistake (str): the name of the known mistake the answer behaves like; ``""`` when
+        none was recognised.
     """
 
     question: str
     status: Status
     message: str
+    case: str = ""
+    mistake: str = ""
 
     @property
     def passed(self) -> bool:
@@ -101,178 +108,6 @@ class CheckResult:
 
     def _ipython_display_(self) -> None:
         """Show nothing in Jupyter: :meth:`Question.check` has already printed the message."""
-
-
-# --------------------------------------------------------------------------- describing values
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = re.sub(r"\s*\n\s*", " ", _ADDRESS.sub("0x...", text))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _array_values(array: np.ndarray) -> str:
-    """A one-line picture of an array's values: all of them when few, a summary otherwise."""
-    if array.size <= _MAX_VALUES:
-        shown = array.astype(np.uint8) if array.dtype.kind == "b" else array
-        text = np.array2string(shown, separator=", ", threshold=_MAX_VALUES, precision=4)
-        return "values " + re.sub(r"\s+", " ", text).replace("[ ", "[")
-    if array.dtype.kind == "b":
-        return f"{int(array.sum())} of {array.size} True"
-    if array.dtype.kind not in "iuf":
-        return f"{array.size} values"
-    finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
-    parts = []
-    if finite.size:
-        parts.append(f"values in [{_num(finite.min())}, {_num(finite.max())}]")
-    if array.dtype.kind == "f":
-        n_nan = int(np.isnan(array).sum())
-        if n_nan:
-            parts.append(f"{n_nan} NaN")
-    distinct = np.unique(finite)
-    if 0 < distinct.size <= 4:
-        parts.append("distinct " + ", ".join(_num(v) for v in distinct))
-    return ", ".join(parts) or f"{array.size} values"
-
-
-def _num(value: object) -> str:
-    """A number as a learner would type it: a float keeps its point (1.0), see format_number."""
-    return format_number(value, exact=True)
-
-
-def _numbers_only(value: object) -> bool:
-    """True for (nested) lists and tuples of plain numbers."""
-    if isinstance(value, (tuple, list)):
-        return all(_numbers_only(v) for v in value)
-    return isinstance(value, (int, float)) and not is_bool(value)
-
-
-def describe(value: object) -> str:
-    """A short, deterministic description of ``value`` for a check message.
-
-    Arrays and tensors give their shape, dtype and values (all of them up to 16 elements, a
-    summary beyond); numbers give their value; functions their name; anything else its type
-    and a shortened repr with memory addresses blanked out.
-
-    Arguments:
-      value: anything a learner's function may receive or return.
-
-    Returns:
-      str: one line of text.
-    """
-    if value is None or is_bool(value):
-        return repr(bool(value)) if value is not None else "None"
-    if value is Ellipsis:
-        return "... (Ellipsis)"
-    if isinstance(value, numbers.Integral):
-        return f"{int(value)} ({type(value).__name__})"
-    if isinstance(value, numbers.Real):
-        return f"{_num(float(value))} ({type(value).__name__})"
-    if isinstance(value, str):
-        return _short(repr(value), 80)
-    if isinstance(value, np.ndarray):
-        return f"array of shape {value.shape}, dtype {value.dtype}, {_array_values(value)}"
-    if is_tensor(value):
-        return (
-            f"torch tensor of shape {tuple(value.shape)}, dtype {value.dtype}, "
-            f"{_array_values(tensor_to_numpy(value))}"
-        )
-    if isinstance(value, BaseException):
-        return _short(f"{type(value).__name__}({str(value)!r})", 300)
-    if isinstance(value, Mapping):
-        keys = ", ".join(_short(repr(k), 60) for k in list(value)[:3])
-        more = ", ..." if len(value) > 3 else ""
-        return f"{type(value).__name__} with {len(value)} keys ({keys}{more})"
-    if isinstance(value, (tuple, list)):
-        kind = type(value).__name__
-        if _numbers_only(value) and len(repr(value)) <= 80:
-            return f"{kind} {value!r}"
-        if len(value) <= 4:
-            inner = "; ".join(describe(v) for v in value)
-            return _short(f"{kind} of {len(value)}: ({inner})", 400)
-        return _short(f"{kind} of length {len(value)}: {value!r}")
-    if callable(value) and hasattr(value, "__name__"):
-        return f"function {value.__name__}"
-    if hasattr(value, "named_parameters") and hasattr(value, "parameters"):  # a torch module
-        n = sum(p.numel() for p in value.parameters())
-        config = getattr(value, "config", None)
-        detail = f", {_short(repr(config), 200)}" if config is not None else ""
-        return f"{type(value).__name__} module ({n:,} parameters{detail})"
-    if hasattr(value, "is_image_set"):  # a SAM predictor
-        size = getattr(value, "original_size", None) if value.is_image_set else None
-        image = f"a {size[0]}x{size[1]} image set" if size else "no image set"
-        return f"{type(value).__name__} ({image})"
-    if hasattr(value, "param_groups"):  # a torch optimizer
-        lr = value.param_groups[0].get("lr") if value.param_groups else None
-        return f"{type(value).__name__} optimizer (lr={lr})"
-    return f"{type(value).__name__}: {_short(repr(value))}"
-
-
-# --------------------------------------------------------------------------- comparing values
-
-
-def _compare(expected: object, got: object) -> str | None:
-    """None when ``got`` matches ``expected``; otherwise what differs, in words ("" when the
-    expected and returned values, printed side by side, say it all)."""
-    if isinstance(expected, np.ndarray):
-        return _compare_arrays(expected, got)
-    if is_bool(expected):
-        if not is_bool(got):
-            return f"expected True or False, got {type(got).__name__}"
-        return None if bool(got) == bool(expected) else ""
-    if isinstance(expected, numbers.Integral):
-        if not is_int(got):
-            if is_tensor(got):
-                return "a torch tensor where a Python int is expected: use .item()"
-            return f"expected an integer, got {type(got).__name__}"
-        return None if int(got) == int(expected) else ""
-    if isinstance(expected, numbers.Real):
-        if not is_real(got):
-            if is_tensor(got) or isinstance(got, np.ndarray):
-                return (
-                    f"a {'tensor' if is_tensor(got) else 'numpy array'} where a number is "
-                    "expected: return a Python float, e.g. float(x) or x.item()"
-                )
-            return f"expected a number, got {type(got).__name__}"
-        e, g = float(expected), float(got)
-        if math.isnan(e) or math.isnan(g):
-            return None if math.isnan(e) and math.isnan(g) else ""
-        return None if math.isclose(e, g, rel_tol=1e-6, abs_tol=_ABS_TOL) else ""
-    return None if got == expected else ""
-
-
-def _compare_arrays(expected: np.ndarray, got: object) -> str | None:
-    if is_tensor(got):
-        return "a torch tensor where a numpy array is expected: return tensor.cpu().numpy()"
-    if not isinstance(got, np.ndarray):
-        return f"expected a numpy array, got {type(got).__name__}"
-    if got.shape != expected.shape:
-        return f"shape {got.shape} instead of {expected.shape}"
-    if got.dtype != expected.dtype:
-        return f"dtype {got.dtype} instead of {expected.dtype}"
-    if expected.dtype.kind == "f":
-        same = np.isclose(got, expected, rtol=1e-6, atol=_ABS_TOL, equal_nan=True)
-    else:
-        same = got == expected
-    if same.all():
-        return None
-    first = tuple(int(i) for i in np.argwhere(~same)[0])
-    where = f"[{', '.join(map(str, first))}]"
-    return (
-        f"{int((~same).sum())} of {expected.size} values differ; the first at {where}: "
-        f"expected {_num(expected[first])}, got {_num(got[first])}"
-    )
-
-
-def _same_input(before: object, after: object) -> bool:
-    """True when an argument was not modified in place (arrays and tensors only)."""
-    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
-        return before.shape == after.shape and bool(
-            np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
-        )
-    if is_tensor(before) and is_tensor(after):
-        return _same_input(tensor_to_numpy(before), tensor_to_numpy(after))
-    return True
 
 
 # --------------------------------------------------------------------------- cases
@@ -302,8 +137,12 @@ class Case:
         when the answer is right, or a sentence saying what is wrong.
       expect_text (str): what is expected, in words, shown instead of ``expected`` (required
         with ``verify``).
-      why (str): the rule this case teaches, shown when it fails.
+      why (str): the rule this case teaches, shown when it fails (unless the answer behaves
+        like a known :class:`Mistake`, which is named instead).
       kwargs (dict): keyword arguments for the learner's function.
+      sanity (bool): True for a case that checks that ordinary input still works and that no
+        known wrong answer is expected to fail first. The tests require every other case to
+        be the first failure of at least one known wrong answer.
     """
 
     description: str
@@ -314,6 +153,7 @@ class Case:
     expect_text: str = ""
     why: str = ""
     kwargs: dict[str, object] = field(default_factory=dict)
+    sanity: bool = False
 
     def __post_init__(self) -> None:
         given = [self.expected is not _NOTHING, self.raises is not None, self.verify is not None]
@@ -346,6 +186,81 @@ def _exception_names(types: type[Exception] | tuple[type[Exception], ...]) -> st
     return " or ".join(t.__name__ for t in types)
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer to a function question, written as code.
+
+    When a learner's function fails a case and, on every case run so far, gave the same
+    results as ``answer`` (the same values returned, the same arguments afterwards, or the
+    same exception type raised), the report says "Your function behaves like <name>" and
+    gives ``fix`` instead of the case's ``why``.
+
+    Attributes:
+      name (str): the mistake in a few words that complete "your function behaves like ...",
+        e.g. ``"Dice without the factor 2"``.
+      answer (Callable): a function with the mistake, called like the learner's function.
+      fix (str): what to change, one or two sentences.
+    """
+
+    name: str
+    answer: Callable[..., object]
+    fix: str
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.fix:
+            raise ValueError("A Mistake needs a name and a fix: what it is and what to change.")
+        if not callable(self.answer):
+            raise TypeError(
+                f"Mistake {self.name!r}: answer must be a function with the mistake, "
+                f"got {describe(self.answer)}."
+            )
+
+
+@dataclass
+class _Call:
+    """One call of an answer on one case: what came back and what it left behind."""
+
+    given: tuple[object, ...]  # the arguments as the call left them
+    pristine: tuple[object, ...]  # a copy made before the call
+    got: object = None
+    raised: Exception | None = None
+    caught: list[warnings.WarningMessage] = field(default_factory=list)
+    printed: str = ""
+
+    def outcome(self) -> object:
+        """What the call did, as a comparable snapshot (see seglab._check_values)."""
+        if self.raised is not None:
+            return ("raised", type(self.raised).__name__)
+        return ("returned", fingerprint(self.got), fingerprint(self.given))
+
+
+def _call(answer: Callable[..., object], case: Case) -> _Call:
+    """Call ``answer`` on fresh arguments of ``case``, catching errors, warnings and prints."""
+    given = case.make_args()
+    call = _Call(given=given, pristine=copy.deepcopy(given))
+    printed = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                call.got = answer(*given, **case.kwargs)
+        except Exception as exc:
+            call.raised = exc
+    call.caught, call.printed = list(caught), printed.getvalue()
+    return call
+
+
+def _placeholder_frame(exc: BaseException) -> types.CodeType | None:
+    """The code that raised the learner copy's placeholder error, or None for other errors."""
+    if not isinstance(exc, NotImplementedError) or str(exc) != PLACEHOLDER_MESSAGE:
+        return None
+    tb = exc.__traceback__
+    code = None
+    while tb is not None:
+        code, tb = tb.tb_frame.f_code, tb.tb_next
+    return code
+
+
 # --------------------------------------------------------------------------- questions
 
 
@@ -366,6 +281,11 @@ class Question:
       on_pass (str): a sentence added to the success message (what to take away).
       reference: the reference answer, which must pass (the tests check it). Default: the
         ``solution`` function (the last one when several are given).
+      mistakes (Sequence[Mistake]): known wrong answers that a failing answer is compared
+        with, in order; the first that behaved the same on every case run is named.
+      uses (Sequence[Question]): earlier questions whose functions the answer calls (its
+        reference's name is what the learner writes, e.g. ``check_points``). When one of
+        them is still the placeholder, the report names it instead of this question.
     """
 
     def __init__(
@@ -380,6 +300,8 @@ class Question:
         kind: Literal["function", "value"] = "function",
         on_pass: str = "",
         reference: object = None,
+        mistakes: Sequence[Mistake] = (),
+        uses: Sequence[Question] = (),
     ) -> None:
         if kind not in ("function", "value"):
             raise ValueError(f"kind must be 'function' or 'value', got {kind!r}.")
@@ -389,6 +311,8 @@ class Question:
             raise ValueError(f"Question {name!r} needs at least one hint.")
         if kind == "value" and any(c.verify is None for c in cases):
             raise ValueError(f"Question {name!r} checks a value: every case needs verify.")
+        if kind == "value" and mistakes:
+            raise ValueError(f"Question {name!r} checks a value: mistakes are for functions.")
         self.name = name
         self.title = title
         self.cases = tuple(cases)
@@ -396,10 +320,22 @@ class Question:
         self.arg_names = tuple(arg_names)
         self.kind = kind
         self.on_pass = on_pass
+        self.mistakes = tuple(mistakes)
+        self.uses = tuple(uses)
         self._solution = solution
         if reference is None and not isinstance(solution, str):
             reference = solution if callable(solution) else list(solution)[-1]
         self.reference = reference
+        self._helpers = {}
+        for used in self.uses:
+            helper = getattr(used.reference, "__name__", None)
+            if used.kind != "function" or helper is None:
+                raise ValueError(
+                    f"Question {name!r} uses {used.name!r}, which has no reference function "
+                    "whose name the learner's code would call."
+                )
+            self._helpers[helper] = used
+        self._mistake_calls: dict[tuple[int, int], tuple[object, bool]] = {}
 
     def __repr__(self) -> str:
         what = "your function" if self.kind == "function" else "your value"
@@ -435,15 +371,17 @@ class Question:
     # ----------------------------------------------------------------- check
 
     def check(self, answer: object) -> CheckResult:
-        """Check ``answer``, print what was found, and return it as a :class:`CheckResult`.
+        """Check ``answer``, print the message of the result, and return the result.
 
         Arguments:
           answer: your function (pass the function itself: ``q1.check(binary_iou)``, not
             ``q1.check(binary_iou(a, b))``), or your value for a value question.
 
         Returns:
-          CheckResult: ``passed`` is True when every case passed. Never raises because of
-          your code.
+          CheckResult: ``status`` is ``"passed"`` when every case passed, ``"not attempted"``
+          while the placeholder (or the placeholder of a function it calls) is still there,
+          ``"failed"`` otherwise; ``message`` is exactly what was printed. Never raises
+          because of your code.
         """
         result = self._run(answer)
         print(result.message)
@@ -452,8 +390,8 @@ class Question:
     def _head(self) -> str:
         return f"{self.name} ({self.title})"
 
-    def _result(self, status: Status, text: str) -> CheckResult:
-        return CheckResult(self.name, status, f"{self._head()}: {text}")
+    def _result(self, status: Status, text: str, case: str = "", mistake: str = "") -> CheckResult:
+        return CheckResult(self.name, status, f"{self._head()}: {text}", case, mistake)
 
     def _not_attempted(self) -> CheckResult:
         return self._result(
@@ -462,117 +400,130 @@ class Question:
             f'"{PLACEHOLDER_MESSAGE}", run that cell, then run this check again.',
         )
 
+    def _unfinished_helper(self, helper: str) -> CheckResult:
+        used = self._helpers.get(helper)
+        if used is not None:
+            text = (
+                f"cannot be checked yet. {self.name} calls your {used.name} function "
+                f"`{helper}`, which is not written yet: finish {used.name} first, run its "
+                "cell, then run this check again."
+            )
+        else:
+            text = (
+                f"cannot be checked yet. Your function calls `{helper}`, which is not written "
+                f'yet (it still raises NotImplementedError("{PLACEHOLDER_MESSAGE}")): finish '
+                f"`{helper}` first, run its cell, then run this check again."
+            )
+        return self._result("not attempted", text)
+
     def _run(self, answer: object) -> CheckResult:
         if answer is Ellipsis:
             return self._not_attempted()
-        if self.kind == "function" and not callable(answer):
+        if self.kind == "value":
+            return self._run_value(answer)
+        if not callable(answer):
             return self._result(
                 "failed",
                 f"expected your function, but got {describe(answer)}. Pass the function "
                 f"itself, without calling it: {self.name}.check(my_function), not "
                 f"{self.name}.check(my_function(...)).",
             )
-        if self.kind == "value" and answer is None:
+        function = cast(Callable[..., object], answer)
+        own_code = getattr(answer, "__code__", None)
+        calls: list[_Call] = []
+        for index, case in enumerate(self.cases, start=1):
+            call = _call(function, case)
+            calls.append(call)
+            raised_in = _placeholder_frame(call.raised) if call.raised is not None else None
+            if raised_in is not None and raised_in is not own_code:
+                if raised_in.co_name != getattr(answer, "__name__", None):
+                    return self._unfinished_helper(raised_in.co_name)
+            facts = self._judge(case, call)
+            if facts is None:
+                continue
+            if index == 1 and raised_in is not None:
+                return self._not_attempted()
+            mistake = self._diagnose(calls)
+            return self._failure(index, case, facts, mistake)
+        text = f"correct. Your function passed all {len(self.cases)} cases."
+        return self._result("passed", f"{text} {self.on_pass}".strip())
+
+    def _run_value(self, answer: object) -> CheckResult:
+        if answer is None:
             return self._result(
                 "failed",
                 "your answer is None. Did a function you called forget to `return` its result?",
             )
         for index, case in enumerate(self.cases, start=1):
-            facts = self._run_case(answer, case)
-            if facts is None:
-                continue
-            if index == 1 and isinstance(facts.get("raised"), NotImplementedError):
-                return self._not_attempted()
-            return self._failure(index, case, facts)
-        text = f"correct. Your {self.kind} passed all {len(self.cases)} cases."
-        return self._result("passed", f"{text} {self.on_pass}".strip())
-
-    def _run_case(self, answer: object, case: Case) -> dict[str, object] | None:
-        """None when the case passes, otherwise the facts of the failure."""
-        if self.kind == "value":
             try:
                 problem = case.verify(answer)  # type: ignore[misc]
             except Exception as exc:
                 problem = f"it could not be used: {describe(exc)}"
-            return None if problem is None else {"got": answer, "problem": problem}
-        given = case.make_args()
-        pristine = copy.deepcopy(given)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                got = cast(Callable[..., object], answer)(*given, **case.kwargs)  # a function
-            except Exception as exc:
-                expected_error = case.raises is not None and isinstance(exc, case.raises)
-                if not expected_error:
-                    return {"raised": exc, "warnings": caught}
-                if not str(exc).strip():
-                    return {"raised": exc, "empty_message": True}
-                return None
-        facts: dict[str, object] = {"got": got, "warnings": caught}
+            if problem is not None:
+                return self._failure(index, case, {"got": answer, "problem": problem}, None)
+        text = f"correct. Your value passed all {len(self.cases)} cases."
+        return self._result("passed", f"{text} {self.on_pass}".strip())
+
+    @staticmethod
+    def _judge(case: Case, call: _Call) -> dict[str, object] | None:
+        """None when the call passes the case, otherwise the facts of the failure."""
+        facts: dict[str, object] = {"got": call.got, "warnings": call.caught}
+        if call.printed:
+            facts["printed"] = call.printed
+        exc = call.raised
+        if exc is not None:
+            if case.raises is None or not isinstance(exc, case.raises):
+                return {**facts, "raised": exc}
+            if not str(exc).strip():
+                return {"raised": exc, "empty_message": True}
+            return None
         if case.raises is not None:
             return facts
-        for position, (before, after) in enumerate(zip(pristine, given, strict=True)):
-            if not _same_input(before, after):
-                return {**facts, "mutated": self._arg_name(position)}
+        for position, (before, after) in enumerate(zip(call.pristine, call.given, strict=True)):
+            if not same_input(before, after):
+                return {**facts, "mutated": position}
         if case.verify is not None:
             try:
-                problem = case.verify(got, *given)
+                problem = case.verify(call.got, *call.given)
             except Exception as exc:  # e.g. None where a tensor is expected
                 problem = f"it could not be checked: {describe(exc)}"
         else:
-            problem = _compare(case.expected, got)
+            problem = compare(case.expected, call.got)
         return None if problem is None else {**facts, "problem": problem}
 
-    def _arg_name(self, position: int) -> str:
-        if position < len(self.arg_names):
-            return self.arg_names[position]
-        return f"argument {position + 1}"
+    # ----------------------------------------------------------------- diagnosis
 
-    def _failure(self, index: int, case: Case, facts: dict[str, object]) -> CheckResult:
-        lines = [f"not yet. Case {index} of {len(self.cases)} failed: {case.description}."]
-        if self.kind == "function":
-            args = case.make_args()
-            for position, value in enumerate(args):
-                lines.append(f"  {self._arg_name(position)} = {describe(value)}")
-            for key, value in case.kwargs.items():
-                lines.append(f"  {key} = {describe(value)}")
-        raised = facts.get("raised")
-        if isinstance(raised, NotImplementedError):
-            lines.append(
-                f"Your function still raises {describe(raised)} here: finish the part that "
-                f'says "{PLACEHOLDER_MESSAGE}".'
-            )
-        elif raised is not None and facts.get("empty_message"):
-            lines.append(
-                f"Your function raised {type(raised).__name__} (good) but with no message. "
-                "Say what was passed and how to fix it, e.g. "
-                f'raise {type(raised).__name__}("pred is None; pass a numpy array").'
-            )
-        elif raised is not None and case.raises is not None:
-            lines.append(f"Expected: {case.expectation()}.")
-            lines.append(f"Your function raised {describe(raised)} instead.")
-        elif raised is not None:
-            lines.append(f"Expected: {case.expectation()}.")
-            lines.append(f"Your function raised {describe(raised)}.")
-        elif case.raises is not None:
-            lines.append(f"Expected: {case.expectation()}.")
-            lines.append(f"Your function returned {describe(facts['got'])} instead of raising.")
-        elif "mutated" in facts:
-            lines.append(
-                f"Your function changed its input {facts['mutated']} in place. Work on a "
-                "copy (x = x.copy(), or t.clone() for a tensor) or use operations that return "
-                "new arrays, so the caller's data stays as it was."
-            )
-        else:
-            lines.append(f"Expected: {case.expectation()}.")
-            verb = "Your function returned" if self.kind == "function" else "Your value is"
-            lines.append(f"{verb}: {describe(facts['got'])}.")
-            if facts["problem"]:
-                lines.append(f"What is wrong: {facts['problem']}.")
-        caught = cast("list[warnings.WarningMessage]", facts.get("warnings") or [])
-        for w in caught[:2]:
-            lines.append(f"(It also warned: {w.category.__name__}: {_short(str(w.message))}.)")
-        if case.why:
-            lines.append(f"Why: {case.why}")
-        lines.append(f"Stuck? {self.name}.hint() gives a hint.")
-        return self._result("failed", "\n".join(lines))
+    def _mistake_call(self, which: int, index: int) -> tuple[object, bool]:
+        """(outcome, failed) of mistake ``which`` on case ``index`` (0-based), computed once."""
+        key = (which, index)
+        if key not in self._mistake_calls:
+            case = self.cases[index]
+            call = _call(self.mistakes[which].answer, case)
+            self._mistake_calls[key] = (call.outcome(), self._judge(case, call) is not None)
+        return self._mistake_calls[key]
+
+    def _diagnose(self, calls: list[_Call]) -> Mistake | None:
+        """The first known mistake that behaved like the answer on every case run (the last
+        of which failed), or None."""
+        if not self.mistakes:
+            return None
+        outcomes = [call.outcome() for call in calls]
+        last = len(calls) - 1
+        for which, mistake in enumerate(self.mistakes):
+            if not self._mistake_call(which, last)[1]:
+                continue  # the mistake passes the case the answer fails
+            if all(
+                same_fingerprint(outcome, self._mistake_call(which, index)[0])
+                for index, outcome in enumerate(outcomes)
+            ):
+                return mistake
+        return None
+
+    # ----------------------------------------------------------------- the report
+
+    def _failure(
+        self, index: int, case: Case, facts: dict[str, object], mistake: Mistake | None
+    ) -> CheckResult:
+        text = failure_text(self, index, case, facts, mistake)
+        name = mistake.name if mistake is not None else ""
+        return self._result("failed", text, case.description, name)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from seglab.checks import PLACEHOLDER_MESSAGE, Case, CheckResult, Question, describe
+from seglab._check_values import fingerprint, same_fingerprint
+from seglab.checks import PLACEHOLDER_MESSAGE, Case, CheckResult, Mistake, Question, describe
 
 
 def reference_add(a, b):
@@ -404,3 +406,223 @@ def test_a_question_needs_cases_hints_and_a_known_kind():
         Question("q1", "t", [case], hints=["h"], solution="", kind="graph")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="every case needs verify"):
         Question("q1", "t", [case], hints=["h"], solution="", kind="value")
+
+
+# --------------------------------------------------------------------------- known mistakes
+
+
+def _mistaken_toy() -> Question:
+    """The toy question with two known mistakes: subtracting, and refusing negatives."""
+
+    def subtracts(a, b):
+        if a is None:
+            raise TypeError("a is None")
+        return float(a - b)
+
+    def refuses_negatives(a, b):
+        if a is None or a < 0:
+            raise TypeError(f"a is {a}")
+        return float(a + b)
+
+    return toy(
+        mistakes=[
+            Mistake("a - b instead of a + b", subtracts, "Add the numbers: a + b."),
+            Mistake("a check that refuses negatives", refuses_negatives, "Negatives are fine."),
+        ]
+    )
+
+
+def test_a_known_mistake_is_named_instead_of_the_why(capsys):
+    def minus(a, b):  # written differently from the mistake, behaves the same
+        return float(-(b - a)) if a is not None else None
+
+    result = _mistaken_toy().check(minus)
+    assert result.status == "failed" and result.case == "two small numbers"
+    assert result.mistake == "a - b instead of a + b"
+    assert (
+        "Your function behaves like a - b instead of a + b (the same results on case 1). "
+        "Add the numbers: a + b."
+    ) in result.message
+    assert "Why:" not in result.message
+    assert capsys.readouterr().out == result.message + "\n"
+
+
+def test_a_mistake_is_named_only_when_every_case_run_so_far_agrees():
+    def negative_as_error(a, b):  # case 2 raises TypeError as the mistake does
+        if a is None or a < 0:
+            raise TypeError("no negatives please")
+        return float(a + b)
+
+    result = _mistaken_toy().check(negative_as_error)
+    assert result.mistake == "a check that refuses negatives"
+    assert "(the same results on cases 1 to 2)" in result.message
+
+    def negative_as_value_error(a, b):  # raises another type: not the known mistake
+        if a is None or a < 0:
+            raise ValueError("no negatives please")
+        return float(a + b)
+
+    result = _mistaken_toy().check(negative_as_value_error)
+    assert result.mistake == "" and "behaves like" not in result.message
+    assert "Why: negatives count too." in result.message
+
+
+def test_a_mistake_that_passes_the_failing_case_is_not_named():
+    def mute(a, b):  # fails case 3 for its empty message; the mistakes pass case 3
+        if a is None:
+            raise TypeError
+        return float(a + b)
+
+    result = _mistaken_toy().check(mute)
+    assert result.case == "a None" and result.mistake == ""
+
+
+def test_a_mistake_compares_what_the_call_left_in_its_arguments():
+    def clear(x):
+        x[:] = 0
+        return 0
+
+    def clear_half(x):
+        x[:1] = 0
+        return 0
+
+    question = Question(
+        "q1",
+        "in place",
+        [Case("a list", (np.ones(2),), expected=0)],
+        hints=["h"],
+        solution="",
+        mistakes=[Mistake("clearing the input", clear, "Leave x alone.")],
+    )
+    assert question.check(clear).mistake == "clearing the input"
+    assert question.check(clear_half).mistake == ""
+
+
+def test_a_mistake_needs_a_name_a_fix_and_a_function():
+    with pytest.raises(ValueError, match="needs a name and a fix"):
+        Mistake("", reference_add, "fix")
+    with pytest.raises(TypeError, match="must be a function"):
+        Mistake("m", 3.0, "fix")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mistakes are for functions"):
+        Question(
+            "q1",
+            "t",
+            [Case("c", verify=lambda v: None, expect_text="x")],
+            hints=["h"],
+            solution="",
+            kind="value",
+            mistakes=[Mistake("m", reference_add, "fix")],
+        )
+
+
+def test_sanity_cases_are_marked():
+    assert Case("ordinary input", (1,), expected=1, sanity=True).sanity
+    assert not Case("edge", (1,), expected=1).sanity
+
+
+# --------------------------------------------------------------------------- unfinished helpers
+
+
+def _learner_function(source: str, name: str, **env):
+    """A function defined the way a notebook defines it (its own code, its own globals)."""
+    namespace = dict(env)
+    exec(textwrap.dedent(source), namespace)
+    return namespace[name]
+
+
+def test_an_unfinished_helper_of_an_earlier_question_is_named(capsys):
+    first = toy()  # its function is reference_add
+    second = Question(
+        "q10",
+        "add twice",
+        [Case("c", (1, 2), expected=6.0)],
+        hints=["h"],
+        solution="return 2 * reference_add(a, b)",
+        uses=[first],
+    )
+    helper = _learner_function(
+        'def reference_add(a, b):\n    raise NotImplementedError("your code here")\n',
+        "reference_add",
+    )
+    twice = _learner_function(
+        "def twice(a, b):\n    return 2 * reference_add(a, b)\n",
+        "twice",
+        reference_add=helper,
+    )
+    result = second.check(twice)
+    assert result.status == "not attempted"
+    assert (
+        "q10 calls your q9 function `reference_add`, which is not written yet: finish q9 first"
+    ) in result.message
+    assert capsys.readouterr().out == result.message + "\n"
+    own = _learner_function(
+        'def twice(a, b):\n    raise NotImplementedError("your code here")\n', "twice"
+    )
+    assert "not attempted yet. Write your code" in second.check(own).message
+
+
+def test_an_unfinished_function_that_is_no_question_is_named_too():
+    def outer(a, b):
+        return inner(a, b)
+
+    def inner(a, b):
+        raise NotImplementedError(PLACEHOLDER_MESSAGE)
+
+    result = toy().check(outer)
+    assert result.status == "not attempted"
+    assert "Your function calls `inner`, which is not written yet" in result.message
+
+
+def test_a_question_can_only_use_function_questions():
+    with pytest.raises(ValueError, match="no reference function"):
+        Question(
+            "q2", "t", [Case("c", expected=1)], hints=["h"], solution="", uses=[toy(solution="")]
+        )
+
+
+def test_another_not_implemented_error_is_a_failure_not_a_placeholder():
+    def unsupported(a, b):
+        raise NotImplementedError("reflect padding of 3-D input is not supported")
+
+    result = toy().check(unsupported)
+    assert result.status == "failed" and result.case == "two small numbers"
+    assert "raised NotImplementedError('reflect padding" in result.message
+
+
+def test_prints_of_the_function_are_quoted_for_the_failing_case_only(capsys):
+    def chatty(a, b):
+        print("adding", a, b)
+        return float(a + b) if a != -1 else 5.0
+
+    result = toy().check(chatty)
+    out = capsys.readouterr().out
+    assert out == result.message + "\n"
+    assert "(It also printed: 'adding -1 1\\n'.)" in result.message
+    assert "adding 1 2" not in out
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def test_fingerprints_compare_values_not_objects():
+    assert same_fingerprint(fingerprint(1), fingerprint(1.0000001))
+    assert not same_fingerprint(fingerprint(1), fingerprint(1.1))
+    assert same_fingerprint(fingerprint(float("nan")), fingerprint(np.float32("nan")))
+    assert not same_fingerprint(fingerprint(np.zeros(2)), fingerprint(np.zeros(2, np.float32)))
+    assert same_fingerprint(fingerprint([np.ones(2), "a"]), fingerprint([np.ones(2), "a"]))
+    assert same_fingerprint(fingerprint(object()), fingerprint(object()))  # not compared
+    array = np.ones(2)
+    snapshot = fingerprint(array)
+    array[0] = 5
+    assert not same_fingerprint(snapshot, fingerprint(array))  # a copy, not a view
+
+
+def test_a_module_fingerprint_holds_its_weights_and_gradients():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    before = fingerprint(model)
+    model(torch.ones(1, 2)).sum().backward()
+    with_grad = fingerprint(model)
+    assert not same_fingerprint(before, with_grad)
+    model.zero_grad()
+    assert same_fingerprint(before, fingerprint(model))
