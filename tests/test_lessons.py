@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-import seglab
+from seglab.quizzes import available
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -150,7 +150,7 @@ def test_a_quick_quiz_of_the_lessons_own_number_comes_just_before_the_recap(path
     assert called == [lesson], (
         f'{path.name}: the quiz cell should call seglab.quiz("{lesson}") once, found {called}'
     )
-    assert lesson in seglab.quizzes.available(), f"seglab has no quiz for lesson {lesson}"
+    assert lesson in available(), f"seglab has no quiz for lesson {lesson}"
     assert recap == q + 2, (
         f"{path.name}: the Recap (cell {recap}) should come right after the quiz's code cell "
         f"(cell {q + 1}); put the Quick Quiz just before the Recap"
