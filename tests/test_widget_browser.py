@@ -382,6 +382,27 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             assert widget.get_attribute("data-mask-pixels") == "0"
             assert widget.get_attribute("data-points") == "0"
             assert status.inner_text().startswith("reset: removed 2 points")
+
+            # 8. right-click: exactly one negative point, and no JupyterLab menu over the image
+            # (before the fix, JupyterLab's cell menu opened and the click that closed it
+            # added an unwanted positive point)
+            assert widget.get_attribute("data-mode") == "negative"
+            widget.locator(".seglab-clicker-mode", has_text="positive").click()
+            page.wait_for_function(
+                "() => document.querySelector('.seglab-clicker').dataset.mode === 'positive'"
+            )
+            revision = widget.get_attribute("data-revision")
+            page.mouse.click(*at(30, 150), button="right")
+            wait_for_revision_after(revision)
+            kernel = _state(root, status.inner_text())
+            assert kernel["points"] == [[30, 150]] and kernel["labels"] == [0]
+            time.sleep(0.5)  # a menu would have opened by now
+            assert page.locator(".lm-Menu").count() == 0, "JupyterLab's context menu opened"
+            revision = widget.get_attribute("data-revision")
+            page.mouse.click(*at(120, 96))
+            wait_for_revision_after(revision)
+            kernel = _state(root, status.inner_text())
+            assert kernel["points"] == [[30, 150], [120, 96]] and kernel["labels"] == [0, 1]
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))  # what the page looked like
             raise

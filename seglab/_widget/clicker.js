@@ -102,6 +102,10 @@ function render({ model, el }) {
 
   // ---- the image, the mask layer and the prompt layer, stacked
   const stage = element("div", "seglab-clicker-stage");
+  // a right-click on the image is a negative point: JupyterLab skips its own context menu
+  // (Delete Cell, Restart Kernel...) for targets inside this attribute; preventDefault below
+  // stops the browser's
+  stage.setAttribute("data-jp-suppress-context-menu", "");
   const picture = element("img", "seglab-clicker-image");
   picture.alt = "image to segment";
   picture.draggable = false;
