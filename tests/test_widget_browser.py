@@ -403,6 +403,25 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             wait_for_revision_after(revision)
             kernel = _state(root, status.inner_text())
             assert kernel["points"] == [[30, 150], [120, 96]] and kernel["labels"] == [0, 1]
+
+            # 9. the N key keeps this object and starts a new, empty one
+            revision = widget.get_attribute("data-revision")
+            page.keyboard.press("n")  # the pointer is over the image since the last click
+            wait_for_revision_after(revision)
+            assert status.inner_text().startswith("kept object 1 (")
+            kernel = _state(root, status.inner_text())
+            assert kernel["points"] == [] and kernel["pixels"] is None
+            assert widget.get_attribute("data-points") == "0"
+            assert widget.get_attribute("data-mask-pixels") == "0"
+
+            # 10. the kernel is gone: a click says to run the cell again
+            os.kill(int((root / "kernel.pid").read_text()), signal.SIGKILL)
+            page.mouse.click(*at(120, 96))
+            page.wait_for_function(
+                "() => document.querySelector('.seglab-clicker').dataset.dead === 'true'",
+                timeout=30_000,
+            )
+            assert "run this cell again" in status.inner_text()
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))  # what the page looked like
             raise

@@ -379,6 +379,24 @@ def test_save_mask_refuses_bad_suffixes_and_missing_masks(clicker, tmp_path: Pat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_bare_name_saves_into_saved_masks_and_says_where(
+    clicker, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)  # Jupyter's working folder: the notebook's
+    with pytest.raises(ValueError, match="no mask to save yet"):
+        clicker.save_mask("cat")
+    assert list(tmp_path.iterdir()) == []  # nothing created for a save that failed
+    clicker._handle_click(60, 40)
+    path = clicker.save_mask("cat")
+    assert path == Path("saved_masks/cat.png")
+    out = capsys.readouterr().out
+    assert out.startswith("saved saved_masks/cat.png (") and str(tmp_path) not in out
+    with Image.open(tmp_path / "saved_masks" / "cat.png") as im:
+        assert np.array_equal(np.array(im) > 0, clicker.mask)
+    clicker.save_mask("cat")  # again: the folder exists, the file is replaced
+    assert sorted(p.name for p in (tmp_path / "saved_masks").iterdir()) == ["cat.png"]
+
+
 def test_a_failed_save_leaves_no_file(clicker, tmp_path: Path, monkeypatch) -> None:
     clicker._handle_click(60, 40)
     target = tmp_path / "mask.npy"
@@ -503,7 +521,9 @@ def test_masks_are_deflated_only_when_every_view_can_inflate(clicker) -> None:
     assert view.mask_encoding == "packbits"  # no view has said it can inflate yet
     revision = view.revision
     clicker._on_msg(view, {"type": "hello", "inflate": True})
-    assert view.revision == revision  # a hello is not an event: nothing is redrawn
+    # a hello is answered (the view then knows Python is listening), with the mask deflated
+    assert view.revision == revision + 1 and view.mask_encoding == "packbits+deflate"
+    assert np.array_equal(sent_mask(), clicker.mask)
     clicker._handle_click(61, 41)
     assert view.mask_encoding == "packbits+deflate"
     assert len(view.mask_bits) < H * W // 8
@@ -521,3 +541,38 @@ def test_importing_seglab_widgets_imports_no_widget_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+# ------------------------------------------------------------------------ objects
+
+
+def test_new_object_keeps_the_object_and_starts_an_empty_one(clicker) -> None:
+    assert clicker.objects == [] and clicker.new_object() is False
+    assert clicker.status.startswith("nothing to keep yet")
+    clicker._handle_click(60, 40)
+    clicker._handle_click(20, 20, button=2)
+    first_mask = clicker.mask
+    clicker._on_msg(None, {"type": "new_object"})  # the button, or the N key
+    assert clicker.status.startswith("kept object 1 (")
+    assert clicker.points.shape == (0, 2) and clicker.mask is None  # a fresh prompt
+    clicker._handle_click(100, 70)
+    objects = clicker.objects
+    assert len(objects) == 2
+    assert objects[0].points.tolist() == [[60, 40], [20, 20]]
+    assert objects[0].labels.tolist() == [1, 0] and objects[0].box is None
+    assert np.array_equal(objects[0].mask, first_mask)
+    assert objects[1].points.tolist() == [[100, 70]]
+    assert np.array_equal(objects[1].mask, clicker.mask)
+
+
+def test_undo_after_new_object_brings_the_kept_object_back(clicker) -> None:
+    clicker._handle_click(60, 40)
+    clicker.select((clicker.selected + 1) % 3)  # not the best one: undo must restore it
+    kept = clicker.mask
+    clicker.new_object()
+    assert clicker.undo() is True
+    assert clicker.points.tolist() == [[60, 40]] and np.array_equal(clicker.mask, kept)
+    assert len(clicker.objects) == 1 and np.array_equal(clicker.objects[0].mask, kept)
+    clicker.reset()  # reset empties the current object only
+    clicker.new_object()
+    assert clicker.objects == []

@@ -23,6 +23,11 @@
 
 const DRAG_THRESHOLD_PX = 4; // a press that moves less than this (CSS px) is a click
 
+const NO_KERNEL_MS = 5000;
+const NO_KERNEL_TEXT =
+  "Not connected to Python (the kernel stopped, or the notebook was reopened): " +
+  "run this cell again to use the widget.";
+
 function cssColor(rgb) {
   // a colour trait [r, g, b] (0-255) as CSS
   const [r, g, b] = rgb;
@@ -97,8 +102,10 @@ function render({ model, el }) {
   undoButton.title = "remove the last point or box";
   const resetButton = element("button", "seglab-clicker-reset", "reset");
   resetButton.title = "remove every point and the box";
+  const newButton = element("button", "seglab-clicker-new", "new object");
+  newButton.title = "keep this object and start the next one (key N, pointer on the image)";
   const masksBox = element("span", "seglab-clicker-masks");
-  toolbar.append(positiveButton, negativeButton, undoButton, resetButton, masksBox);
+  toolbar.append(positiveButton, negativeButton, undoButton, resetButton, newButton, masksBox);
 
   // ---- the image, the mask layer and the prompt layer, stacked
   const stage = element("div", "seglab-clicker-stage");
@@ -116,7 +123,8 @@ function render({ model, el }) {
   const hint = element(
     "div",
     "seglab-clicker-hint",
-    "click: point · shift-click or right-click: the other kind · drag: box",
+    "click: point · shift-click or right-click: the other kind · drag: box · " +
+      "N (pointer on the image): new object",
   );
   const status = element("div", "seglab-clicker-status");
   root.append(toolbar, stage, status, hint);
@@ -171,15 +179,18 @@ function render({ model, el }) {
         for (let x = 0; x < width; x++) {
           const i = y * width + x;
           if (!inside[i]) continue;
-          // an edge pixel has a 4-neighbour outside the mask: draw it opaque (the outline)
+          // an edge pixel has a 4-neighbour outside the mask: the outline, drawn in black
+          // and white dashes ("marching ants") so that it shows on an object of any colour,
+          // the mask's own colour included
           const edge =
             (x > 0 && !inside[i - 1]) ||
             (x < width - 1 && !inside[i + 1]) ||
             (y > 0 && !inside[i - width]) ||
             (y < height - 1 && !inside[i + width]);
-          data[4 * i] = r;
-          data[4 * i + 1] = g;
-          data[4 * i + 2] = b;
+          const ant = edge ? (((x + y) >> 1) & 1) * 255 : 0;
+          data[4 * i] = edge ? ant : r;
+          data[4 * i + 1] = edge ? ant : g;
+          data[4 * i + 2] = edge ? ant : b;
           data[4 * i + 3] = edge ? 255 : 128;
         }
       }
@@ -251,13 +262,29 @@ function render({ model, el }) {
   }
 
   function updateStatus(text, revision) {
+    clearTimeout(unanswered);
+    delete root.dataset.dead;
     status.textContent = text;
     root.classList.remove("seglab-clicker-busy");
     root.dataset.revision = String(revision); // set last: the view now shows this revision
   }
 
+  // Python answers every message by changing the revision. No answer within
+  // NO_KERNEL_MS: the kernel has stopped, or the notebook was reopened without running the
+  // cell (then this is a picture of the saved state, and clicks go nowhere). Say so.
+  let unanswered = null;
+  function expectAnswer() {
+    clearTimeout(unanswered);
+    unanswered = setTimeout(() => {
+      status.textContent = NO_KERNEL_TEXT;
+      root.classList.remove("seglab-clicker-busy");
+      root.dataset.dead = "true";
+    }, NO_KERNEL_MS);
+  }
+
   function send(message) {
     root.classList.add("seglab-clicker-busy");
+    expectAnswer();
     model.send(message);
   }
 
@@ -333,6 +360,23 @@ function render({ model, el }) {
   negativeButton.addEventListener("click", () => send({ type: "mode", mode: "negative" }));
   undoButton.addEventListener("click", () => send({ type: "undo" }));
   resetButton.addEventListener("click", () => send({ type: "reset" }));
+  newButton.addEventListener("click", () => send({ type: "new_object" }));
+  // N starts a new object while the pointer is over the image. Taking the keyboard focus
+  // instead would make JupyterLab scroll the notebook to the cell, moving the image under the
+  // mouse. Listening on the window in the capture phase runs before JupyterLab's shortcuts.
+  let hovering = false;
+  stage.addEventListener("pointerenter", () => (hovering = true));
+  stage.addEventListener("pointerleave", () => (hovering = false));
+  function onKeyDown(event) {
+    if (!hovering || (event.key !== "n" && event.key !== "N")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA)$/.test(target.tagName))) return;
+    event.preventDefault();
+    event.stopPropagation();
+    send({ type: "new_object" });
+  }
+  window.addEventListener("keydown", onKeyDown, true);
 
   // Python sends all changes of one event in one message; Backbone then fires one
   // change:<name> per trait, synchronously. Collect them and redraw once, in a microtask;
@@ -389,10 +433,13 @@ function render({ model, el }) {
   resize.observe(stage);
 
   for (const part of ["image", "controls", "status"]) schedule(part);
+  expectAnswer(); // Python answers hello by bumping the revision
   model.send({ type: "hello", inflate: typeof DecompressionStream !== "undefined" });
 
   return () => {
     resize.disconnect();
+    clearTimeout(unanswered);
+    window.removeEventListener("keydown", onKeyDown, true);
     for (const [name, listener] of listeners) model.off(`change:${name}`, listener);
     if (pictureUrl) URL.revokeObjectURL(pictureUrl);
   };
