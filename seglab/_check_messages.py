@@ -55,8 +55,9 @@ def failure_text(
       index (int): the failing case's number, from 1.
       case (Case): the failing case.
       facts (dict): what happened: ``got`` (the returned value), ``raised`` (an exception),
-        ``empty_message``, ``mutated`` (the position of an argument changed in place),
-        ``problem`` (what differs), ``warnings``, ``printed``.
+        ``empty_message``, ``library`` (the module of numpy or torch that raised the expected
+        error instead of the answer's own check), ``mutated`` (the position of an argument
+        changed in place), ``problem`` (what differs), ``warnings``, ``printed``.
       mistake (Mistake | None): the known mistake the answer behaves like.
 
     Returns:
@@ -100,6 +101,14 @@ def _what_happened(question: Question, case: Case, facts: dict[str, object]) -> 
             f'raise {type(raised).__name__}("pred is None; pass a numpy array").'
         ]
     expected = f"Expected: {case.expectation()}."
+    if raised is not None and facts.get("library"):
+        return [
+            expected,
+            f"Your function raised {describe(raised)}, the right type, but {facts['library']} "
+            "raised it, not a check of yours: the case passes by luck, with a message that "
+            "does not say what was wrong. Test the input first and raise your own error "
+            "that says what was passed and how to fix it.",
+        ]
     if raised is not None:
         instead = " instead" if case.raises is not None else ""
         return [expected, f"Your function raised {describe(raised)}{instead}."]

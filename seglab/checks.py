@@ -230,7 +230,7 @@ class _Call:
     def outcome(self) -> object:
         """What the call did, as a comparable snapshot (see seglab._check_values)."""
         if self.raised is not None:
-            return ("raised", type(self.raised).__name__)
+            return ("raised", type(self.raised).__name__, _library_raised(self.raised) is None)
         return ("returned", fingerprint(self.got), fingerprint(self.given))
 
 
@@ -250,15 +250,32 @@ def _call(answer: Callable[..., object], case: Case) -> _Call:
     return call
 
 
+def _innermost_frame(exc: BaseException) -> types.FrameType | None:
+    """The frame (Python code, not C) where ``exc`` was raised."""
+    tb, frame = exc.__traceback__, None
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+    return frame
+
+
 def _placeholder_frame(exc: BaseException) -> types.CodeType | None:
     """The code that raised the learner copy's placeholder error, or None for other errors."""
     if not isinstance(exc, NotImplementedError) or str(exc) != PLACEHOLDER_MESSAGE:
         return None
-    tb = exc.__traceback__
-    code = None
-    while tb is not None:
-        code, tb = tb.tb_frame.f_code, tb.tb_next
-    return code
+    frame = _innermost_frame(exc)
+    return frame.f_code if frame is not None else None
+
+
+#: Libraries whose own errors do not count as an answer's refusal (see Question._judge).
+_LIBRARIES = ("numpy", "torch", "segment_anything")
+
+
+def _library_raised(exc: BaseException) -> str | None:
+    """The library (``"numpy"``, ``"torch"``, ``"segment_anything"``) whose own code raised
+    ``exc``, or None when the answer's code raised it."""
+    frame = _innermost_frame(exc)
+    package = str(frame.f_globals.get("__name__", "")).split(".")[0] if frame is not None else ""
+    return package if package in _LIBRARIES else None
 
 
 # --------------------------------------------------------------------------- questions
@@ -476,6 +493,9 @@ class Question:
                 return {**facts, "raised": exc}
             if not str(exc).strip():
                 return {"raised": exc, "empty_message": True}
+            library = _library_raised(exc)
+            if library is not None:  # e.g. the max of an empty array: no check of the answer's
+                return {**facts, "raised": exc, "library": library}
             return None
         if case.raises is not None:
             return facts

@@ -626,3 +626,37 @@ def test_a_module_fingerprint_holds_its_weights_and_gradients():
     assert not same_fingerprint(before, with_grad)
     model.zero_grad()
     assert same_fingerprint(before, fingerprint(model))
+
+
+# --------------------------------------------------------------------------- errors from libraries
+
+
+def _refuse_empty() -> Question:
+    return Question(
+        "q1",
+        "largest value",
+        [
+            Case("three numbers", (np.array([1, 5, 2]),), expected=5),
+            Case("no numbers", (np.zeros(0, int),), raises=ValueError, why="say it is empty."),
+        ],
+        hints=["h"],
+        solution="",
+        arg_names=("values",),
+    )
+
+
+def test_an_expected_error_raised_inside_numpy_does_not_count():
+    def lucky(values):
+        return int(np.asarray(values).max())  # numpy's max() of nothing raises ValueError
+
+    result = _refuse_empty().check(lucky)
+    assert result.status == "failed" and result.case == "no numbers"
+    assert "the right type, but numpy" in result.message
+    assert "raise your own error" in result.message
+
+    def checked(values):
+        if len(values) == 0:
+            raise ValueError("values is empty; pass at least one number")
+        return int(np.asarray(values).max())
+
+    assert _refuse_empty().check(checked).passed
