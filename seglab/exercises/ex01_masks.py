@@ -12,9 +12,13 @@ that they pass their own questions and match the solution notebook.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
 import numpy as np
 
-from seglab.checks import Case, Question
+from seglab.checks import Case, Mistake, Question
 
 __all__ = ["binary_dice", "binary_iou", "q1", "q2", "q3", "robust_iou"]
 
@@ -104,17 +108,11 @@ _UNION_WHY = (
 )
 
 
-def _regular_cases(metric, name: str) -> list[Case]:
-    """The ordinary cases shared by q1 (IoU) and q2 (Dice): no edge case among them."""
-    return [
+def _regular_cases(metric, name: str, sanity: tuple[str, ...] = ()) -> list[Case]:
+    """The ordinary cases shared by q1 (IoU) and q2 (Dice): no edge case among them. The
+    cases named in ``sanity`` are marked as such (no known wrong answer fails them first)."""
+    cases = [
         Case("identical masks", (_PRED, _PRED.copy()), expected=1.0, why="a perfect match."),
-        Case(
-            "pred has 3 pixels, target 2, one pixel in common",
-            (_PRED, _TARGET),
-            expected=metric(_PRED, _TARGET),
-            why=f"{name}; count the pixels in the drawing."
-            + (" " + _UNION_WHY if name.startswith("IoU") else ""),
-        ),
         Case(
             "pred lies inside target (2 of target's 4 pixels)",
             (_INSIDE, _AROUND),
@@ -126,6 +124,13 @@ def _regular_cases(metric, name: str) -> list[Case]:
             (_AROUND, _INSIDE),
             expected=metric(_AROUND, _INSIDE),
             why="the metric is symmetric: too big is as wrong as too small.",
+        ),
+        Case(
+            "pred has 3 pixels, target 2, one pixel in common",
+            (_PRED, _TARGET),
+            expected=metric(_PRED, _TARGET),
+            why=f"{name}; count the pixels in the drawing."
+            + (" " + _UNION_WHY if name.startswith("IoU") else ""),
         ),
         Case("masks that do not touch", (_DISJOINT_A, _DISJOINT_B), expected=0.0),
         Case(
@@ -143,6 +148,173 @@ def _regular_cases(metric, name: str) -> list[Case]:
             expected=metric(_DISC_A, _DISC_B),
         ),
     ]
+    unknown = set(sanity) - {c.description for c in cases}
+    if unknown:
+        raise ValueError(f"no case named {sorted(unknown)}")
+    return [replace(c, sanity=c.description in sanity) for c in cases]
+
+
+# --------------------------------------------------------------------------- known mistakes
+
+
+def _by_counts(formula: Callable[[int, int, int, int], float]) -> Callable[..., float]:
+    """A metric computed by ``formula(intersection, union, |pred|, |target|)`` on bool masks."""
+
+    def metric(pred, target):
+        pred, target = np.asarray(pred, dtype=bool), np.asarray(target, dtype=bool)
+        i, u = np.logical_and(pred, target).sum(), np.logical_or(pred, target).sum()
+        return float(formula(i, u, pred.sum(), target.sum()))
+
+    return metric
+
+
+def _integer_sums(pred, target):
+    """IoU from (pred * target).sum() / (pred + target).sum(): right for bool, not for 0/1."""
+    pred, target = np.asarray(pred), np.asarray(target)
+    return float((pred * target).sum() / (pred + target).sum())
+
+
+def _robust(
+    pred,
+    target,
+    *,
+    none=("pred", "target"),
+    shapes="shape",
+    error=ValueError,
+    empty="union",
+    score=1.0,
+):
+    """Variants of robust_iou: which None checks, how shapes are compared (``"shape"``,
+    ``"size"`` or ``"none"``), which error, and when (``"union"``, ``"pred"``, ``"target"``
+    empty, or ``"never"``) the empty score is returned."""
+    if (pred is None and "pred" in none) or (target is None and "target" in none):
+        raise TypeError("pred or target is None")
+    pred, target = np.asarray(pred, dtype=bool), np.asarray(target, dtype=bool)
+    if (shapes == "shape" and pred.shape != target.shape) or (
+        shapes == "size" and pred.size != target.size
+    ):
+        raise error(f"shapes {pred.shape} and {target.shape} differ")
+    union = np.logical_or(pred, target).sum()
+    empty_now = {"union": union == 0, "pred": not pred.any(), "target": not target.any()}
+    if empty != "never" and empty_now[empty]:
+        return score
+    return float(np.logical_and(pred, target).sum() / union)
+
+
+_BOOL_FIRST = "convert both with np.asarray(mask, dtype=bool) first."
+_OVER_UNION = "Divide by the union, np.logical_or(pred, target).sum()"
+
+_IOU_MISTAKES = [
+    Mistake(
+        "intersection / (|pred| + |target|), a union that counts the shared pixels twice",
+        _by_counts(lambda i, u, p, t: i / (p + t)),
+        "The union counts a pixel that is in both masks once: np.logical_or(pred, "
+        "target).sum(), not pred.sum() + target.sum().",
+    ),
+    Mistake(
+        "precision, intersection / |pred|",
+        _by_counts(lambda i, u, p, t: i / p),
+        f"{_OVER_UNION}: a prediction that lies inside the object is not perfect.",
+    ),
+    Mistake(
+        "recall, intersection / |target|",
+        _by_counts(lambda i, u, p, t: i / t),
+        f"{_OVER_UNION}: a prediction larger than the object is not perfect.",
+    ),
+    Mistake(
+        "integer division, intersection // union",
+        _by_counts(lambda i, u, p, t: i // u),
+        "Use /, true division: // rounds every IoU below 1 down to 0.",
+    ),
+    Mistake(
+        "intersection / the larger mask's size",
+        _by_counts(lambda i, u, p, t: i / max(p, t)),
+        f"{_OVER_UNION}: when the masks only overlap, the union is larger than either mask.",
+    ),
+    Mistake(
+        "sums of 0/1 integer masks, (pred * target).sum() / (pred + target).sum()",
+        _integer_sums,
+        f"On integers pred + target is 2 where both masks are 1: {_BOOL_FIRST}",
+    ),
+]
+
+_DICE_MISTAKES = [
+    Mistake(
+        "Dice without the factor 2",
+        _by_counts(lambda i, u, p, t: i / (p + t)),
+        "Multiply the intersection by 2: 2 * |pred AND target| / (|pred| + |target|); "
+        "without it two identical masks score 0.5.",
+    ),
+    Mistake(
+        "IoU, intersection / union",
+        _by_counts(lambda i, u, p, t: i / u),
+        "Dice divides twice the intersection by the two mask sizes added up, "
+        "2 * |A ∩ B| / (|A| + |B|), not by the union.",
+    ),
+    Mistake(
+        "2 * intersection / union",
+        _by_counts(lambda i, u, p, t: 2 * i / u),
+        "Divide by |pred| + |target|, the two sizes added up, not by the union: with the "
+        "union, two identical masks score 2.",
+    ),
+    Mistake(
+        "an intersection that is the smaller mask's size",
+        _by_counts(lambda i, u, p, t: 2 * min(p, t) / (p + t)),
+        "np.minimum(pred.sum(), target.sum()) is the smaller size, not the overlap: count "
+        "the pixels in both masks, np.logical_and(pred, target).sum().",
+    ),
+]
+
+_EMPTY_FIX = "Only two empty masks (a union of 0) are a perfect answer: "
+_ROBUST_MISTAKES = [
+    Mistake(
+        "a score of 0.0 for two empty masks",
+        partial(_robust, score=0.0),
+        "Nothing to find and nothing found is a perfect answer: return 1.0 when the union "
+        "is 0, as seglab.iou does.",
+    ),
+    Mistake(
+        "0 / 0 for two empty masks (nan)",
+        partial(_robust, empty="never"),
+        "0 / 0 is nan: test `if union == 0: return 1.0` before dividing.",
+    ),
+    Mistake(
+        "1.0 whenever pred is empty",
+        partial(_robust, empty="pred"),
+        _EMPTY_FIX + "a missed object scores 0.",
+    ),
+    Mistake(
+        "1.0 whenever target is empty",
+        partial(_robust, empty="target"),
+        _EMPTY_FIX + "a prediction where there is no object scores 0.",
+    ),
+    Mistake(
+        "a TypeError for masks of different shapes",
+        partial(_robust, error=TypeError),
+        "Masks of the right kind with the wrong shape are a wrong value: raise ValueError "
+        "(TypeError is for None, the wrong kind of thing).",
+    ),
+    Mistake(
+        "numpy's broadcasting, with no shape check",
+        partial(_robust, shapes="none"),
+        "Compare pred.shape with target.shape and raise ValueError when they differ.",
+    ),
+    Mistake(
+        "a check of the number of pixels (pred.size) instead of the shape",
+        partial(_robust, shapes="size"),
+        "A (1, 3, 3) array has as many pixels as a (3, 3) mask: compare the shapes.",
+    ),
+    Mistake(
+        "no None check (np.asarray(None) is a 0-d array, then a shape error)",
+        partial(_robust, none=()),
+        "Check `pred is None or target is None` first and raise TypeError.",
+    ),
+    Mistake(
+        "a None check of pred only",
+        partial(_robust, none=("pred",)),
+        "Check target for None as well: `if pred is None or target is None`.",
+    ),
+]
 
 
 # --------------------------------------------------------------------------- questions
@@ -150,7 +322,11 @@ def _regular_cases(metric, name: str) -> list[Case]:
 q1 = Question(
     "q1",
     "IoU from scratch",
-    _regular_cases(_count_iou, "IoU = |pred AND target| / |pred OR target|"),
+    _regular_cases(
+        _count_iou,
+        "IoU = |pred AND target| / |pred OR target|",
+        sanity=("masks that do not touch", "two overlapping discs on a 32x32 grid"),
+    ),
     arg_names=("pred", "target"),
     hints=[
         "Count pixels: the intersection is where both masks are True "
@@ -160,13 +336,22 @@ q1 = Question(
         "behave like bools; then return float(intersection / union).",
     ],
     solution=binary_iou,
+    mistakes=_IOU_MISTAKES,
     on_pass="seglab.iou computes the same number (and refuses 0/255 masks).",
 )
 
 q2 = Question(
     "q2",
     "Dice from scratch",
-    _regular_cases(_count_dice, "Dice = 2 |pred AND target| / (|pred| + |target|)"),
+    _regular_cases(
+        _count_dice,
+        "Dice = 2 |pred AND target| / (|pred| + |target|)",
+        sanity=(
+            "target lies inside pred (pred is twice too big)",
+            "masks that do not touch",
+            "two overlapping discs on a 32x32 grid",
+        ),
+    ),
     arg_names=("pred", "target"),
     hints=[
         "Dice doubles the intersection and divides by the two mask sizes added up: "
@@ -175,6 +360,7 @@ q2 = Question(
         "(pred.sum() + target.sum()).",
     ],
     solution=binary_dice,
+    mistakes=_DICE_MISTAKES,
     on_pass="Dice = 2 IoU / (1 + IoU): it ranks predictions exactly like IoU.",
 )
 
@@ -182,7 +368,12 @@ q3 = Question(
     "q3",
     "IoU that handles the edge cases",
     [
-        Case("pred has 3 pixels, target 2, one in common", (_PRED, _TARGET), expected=0.25),
+        Case(
+            "pred has 3 pixels, target 2, one in common",
+            (_PRED, _TARGET),
+            expected=0.25,
+            sanity=True,
+        ),
         Case(
             "both masks empty (no object in the image, none predicted)",
             (_EMPTY, _EMPTY.copy()),
@@ -200,7 +391,7 @@ q3 = Question(
             why="missing the object entirely is the worst score, not a special case.",
         ),
         Case(
-            "pred empty, target not (the other way round)",
+            "target empty, pred not",
             (_TARGET, _EMPTY),
             expected=0.0,
             why="a prediction where there is no object scores 0.",
@@ -246,5 +437,6 @@ q3 = Question(
         "`if union == 0: return 1.0`. Give every error a message that says what was passed.",
     ],
     solution=robust_iou,
+    mistakes=_ROBUST_MISTAKES,
     on_pass="These are the rules of seglab.iou; its `empty=` argument chooses the empty score.",
 )

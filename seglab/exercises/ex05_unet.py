@@ -16,13 +16,15 @@ The models are tiny (4 base channels) so every check runs in well under a second
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from seglab._util import is_real
-from seglab.checks import Case, Question
+from seglab.checks import Case, Mistake, Question
 from seglab.unet import UNet, pad_to_multiple
 
 __all__ = ["count_trainable", "fixed_train_step", "predict_any_size", "q1", "q2", "q3"]
@@ -71,6 +73,18 @@ def _unet(*, depth: int = 3, num_classes: int = 3, seed: int = 0, train: bool = 
 
 def _images(b: int, h: int, w: int, seed: int) -> torch.Tensor:
     return torch.rand(b, 3, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+def _seeded(build: Callable[[], nn.Module]) -> Callable[[], tuple[nn.Module]]:
+    """Case arguments: the module ``build()`` makes, with the same weights on every call
+    (the global RNG is left as it was), so that answers can be compared with known mistakes."""
+
+    def args() -> tuple[nn.Module]:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return (build(),)
+
+    return args
 
 
 def _frozen_first_layer() -> nn.Module:
@@ -175,6 +189,11 @@ def _verify_step(kind: str, stale_gradients: bool):
             )
         mine = _flat(model)
         if torch.equal(mine, before):
+            if all(p.grad is None or not p.grad.any() for p in model.parameters()):
+                return (
+                    "the loss is right but the weights did not change and the gradients are "
+                    "empty: they were cleared after loss.backward(), before the step"
+                )
             return "the loss is right but the weights did not change: call optimizer.step()"
         if not torch.allclose(mine, after, rtol=1e-4, atol=1e-6):
             return (
@@ -197,6 +216,171 @@ def _step_case(description: str, kind: str, why: str, stale_gradients: bool = Fa
     )
 
 
+# --------------------------------------------------------------------------- known mistakes
+
+
+def _count(model, *, what="parameters", frozen=False, values=True, biases=True, layers=None):
+    """count_trainable over the ``"state_dict"`` or the parameters (frozen ones included or
+    not), counting tensors instead of ``values``, without ``biases``, or only in the modules
+    of the given ``layers`` types."""
+    if what == "state_dict":
+        return sum(t.numel() for t in model.state_dict().values())
+    modules = [model] if layers is None else [m for m in model.modules() if isinstance(m, layers)]
+    params = [
+        p
+        for m in modules
+        for name, p in m.named_parameters(recurse=layers is None)
+        if (frozen or p.requires_grad) and (biases or not name.endswith("bias"))
+    ]
+    return sum(p.numel() for p in params) if values else len(params)
+
+
+_PARAMETERS = "sum(p.numel() for p in model.parameters() if p.requires_grad)"
+_COUNT_MISTAKES = [
+    Mistake(
+        "the number of parameter tensors instead of values",
+        partial(_count, values=False),
+        f"len() counts the tensors; p.numel() counts the values in one: {_PARAMETERS}.",
+    ),
+    Mistake(
+        "a count of the weights without the biases",
+        partial(_count, biases=False),
+        f"Biases are trained too: count every tensor of model.parameters(), {_PARAMETERS}.",
+    ),
+    Mistake(
+        "a count of the state dict, buffers included",
+        partial(_count, what="state_dict"),
+        "BatchNorm's running mean and variance are buffers, saved but not trained: count "
+        f"model.parameters(), {_PARAMETERS}.",
+    ),
+    Mistake(
+        "a count that includes frozen parameters",
+        partial(_count, frozen=True),
+        "A frozen parameter (requires_grad=False) is not trained: keep only those with "
+        "p.requires_grad.",
+    ),
+    Mistake(
+        "a count over the layer types you listed (Linear, Conv2d, BatchNorm2d)",
+        partial(_count, layers=(nn.Linear, nn.Conv2d, nn.BatchNorm2d)),
+        "model.parameters() finds the parameters of every layer, ConvTranspose2d included: "
+        "no list of layer types is needed.",
+    ),
+]
+
+
+def _any_size(model, images, *, pad="exact", swap=False, crop="top-left", multiple=None):
+    """predict_any_size with another padding (``"full"``: 8 - H % 8, ``"square"``: both up
+    to the larger side, ``"centered"``: all four sides), height and width swapped in F.pad,
+    no crop, or a fixed multiple."""
+    m = multiple or 2**model.config.depth
+    h, w = images.shape[-2:]
+    ph, pw = {
+        "exact": (-h % m, -w % m),
+        "full": (m - h % m, m - w % m),
+        "square": (-max(h, w) % m + max(h, w) - h, -max(h, w) % m + max(h, w) - w),
+    }.get(pad, (-h % m, -w % m))
+    ph, pw = (pw, ph) if swap else (ph, pw)
+    if pad == "centered":
+        top, left = ph // 2, pw // 2
+        logits = model(F.pad(images, (left, pw - left, top, ph - top), mode="reflect"))
+        return logits[..., top : top + h, left : left + w]
+    logits = model(F.pad(images, (0, pw, 0, ph), mode="reflect"))
+    return logits if crop == "none" else logits[..., :h, :w]
+
+
+_ANY_SIZE_MISTAKES = [
+    Mistake(
+        "a padding by 8 - H % 8, a whole extra block when H already is a multiple",
+        partial(_any_size, pad="full"),
+        "Pad by -H % multiple, which is 0 when H already is a multiple of 2**depth.",
+    ),
+    Mistake(
+        "height and width swapped in F.pad",
+        partial(_any_size, swap=True),
+        "F.pad lists the last axis first: (left, right, top, bottom) = (0, pad_w, 0, pad_h).",
+    ),
+    Mistake(
+        "no crop back to H x W",
+        partial(_any_size, crop="none"),
+        "Keep the top-left H x W of the logits: logits[..., :h, :w].",
+    ),
+    Mistake(
+        "a padding on all four sides",
+        partial(_any_size, pad="centered"),
+        "Pad only at the bottom and the right, so that the image keeps its top-left "
+        "corner and logits[..., :h, :w] is its prediction.",
+    ),
+    Mistake(
+        "a padding of both sides up to the larger one",
+        partial(_any_size, pad="square"),
+        "Pad the height and the width separately, each up to its own next multiple.",
+    ),
+    Mistake(
+        "a multiple of 8 written in the code",
+        partial(_any_size, multiple=8),
+        "Read it from the model: 2 ** model.config.depth (a depth-2 U-Net needs multiples of 4).",
+    ),
+]
+
+
+def _wrong_step(model, optimizer, images, masks, *, targets="> 0", order="zbs", item=True):
+    """fixed_train_step with other targets (``"raw"`` 0/255, ``"// 255"``, the same as
+    == 255 on these masks, ``"in place"``) or another order of zero_grad (z), backward (b)
+    and step (s)."""
+    if targets == "in place":
+        masks[masks > 0] = 1
+    target = {
+        "> 0": lambda: (masks > 0).long(),
+        "// 255": lambda: (masks // 255).long(),
+    }.get(targets, lambda: masks.long())()
+    loss = F.cross_entropy(model(images), target)
+    for step in order:
+        {"z": optimizer.zero_grad, "b": loss.backward, "s": optimizer.step}[step]()
+    return loss.item() if item else loss
+
+
+_TARGETS = "Build class ids as a new tensor: targets = (masks > 0).long()"
+_STEP_MISTAKES = [
+    Mistake(
+        "the 0/255 masks used as class ids",
+        partial(_wrong_step, targets="raw"),
+        f"{_TARGETS}; with 2 classes, 255 is no class.",
+    ),
+    Mistake(
+        "the masks turned into class ids in place",
+        partial(_wrong_step, targets="in place"),
+        f"{_TARGETS}, and leave the caller's masks as they were.",
+    ),
+    Mistake(
+        "the loss tensor returned instead of loss.item()",
+        partial(_wrong_step, item=False),
+        "Return loss.item(), a Python float: the tensor keeps the whole graph alive.",
+    ),
+    Mistake(
+        "a step without optimizer.step()",
+        partial(_wrong_step, order="zb"),
+        "Call optimizer.step() after loss.backward(): without it the weights never change.",
+    ),
+    Mistake(
+        "optimizer.zero_grad() between loss.backward() and optimizer.step()",
+        partial(_wrong_step, order="bzs"),
+        "zero_grad clears the gradients that backward has just computed, so step has "
+        "nothing to apply: call optimizer.zero_grad() before loss.backward().",
+    ),
+    Mistake(
+        "targets that are 1 only where a mask is 255 (masks // 255, masks == 255)",
+        partial(_wrong_step, targets="// 255"),
+        f"{_TARGETS}: // 255 and == 255 turn a 0/1 mask's 1 and an edge's 128 into 0.",
+    ),
+    Mistake(
+        "a step without optimizer.zero_grad()",
+        partial(_wrong_step, order="bs"),
+        "Gradients add up in .grad from one step to the next: call optimizer.zero_grad() "
+        "before loss.backward().",
+    ),
+]
+
+
 # --------------------------------------------------------------------------- questions
 
 q1 = Question(
@@ -204,17 +388,20 @@ q1 = Question(
     "count trainable parameters",
     [
         Case(
-            "nn.Linear(3, 2)", lambda: (nn.Linear(3, 2),), expected=8, why="6 weights + 2 biases."
+            "nn.Linear(3, 2)",
+            _seeded(lambda: nn.Linear(3, 2)),
+            expected=8,
+            why="6 weights + 2 biases.",
         ),
         Case(
             "nn.Conv2d(3, 4, kernel_size=3)",
-            lambda: (nn.Conv2d(3, 4, kernel_size=3),),
+            _seeded(lambda: nn.Conv2d(3, 4, kernel_size=3)),
             expected=4 * 3 * 3 * 3 + 4,
             why="a conv kernel is (out, in, 3, 3), plus one bias per output channel.",
         ),
         Case(
             "a conv without bias followed by BatchNorm2d(4)",
-            lambda: (nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4)),),
+            _seeded(lambda: nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4))),
             expected=108 + 8,
             why=(
                 "BatchNorm learns a scale and a shift per channel (parameters), but its running "
@@ -223,7 +410,7 @@ q1 = Question(
         ),
         Case(
             "Linear(3, 2) frozen (requires_grad=False), then Linear(2, 1)",
-            lambda: (_frozen_first_layer(),),
+            _seeded(_frozen_first_layer),
             expected=3,
             why=(
                 "a frozen layer (as when fine-tuning) is not trained: count only parameters "
@@ -234,6 +421,10 @@ q1 = Question(
             "a tiny U-Net (base_channels=4, depth=2, 2 classes)",
             lambda: (_unet(depth=2, num_classes=2),),
             expected=count_trainable(_unet(depth=2, num_classes=2)),
+            why=(
+                "a U-Net has more kinds of layers than a list you would write (its decoder "
+                "upsamples with ConvTranspose2d): model.parameters() finds them all."
+            ),
         ),
     ],
     arg_names=("model",),
@@ -243,6 +434,7 @@ q1 = Question(
         "sum(p.numel() for p in model.parameters() if p.requires_grad)",
     ],
     solution=count_trainable,
+    mistakes=_COUNT_MISTAKES,
     on_pass="seglab.unet.count_parameters does the same: the seed U-Net has 7,701,461.",
 )
 
@@ -265,13 +457,22 @@ q2 = Question(
             why="pad 13 -> 16 rows and 10 -> 16 columns, run, and keep the top-left 13x10.",
         ),
         _any_size_case(
-            "a 10x13 image (wider than tall)",
+            "a 10x21 image (wider than tall)",
             1,
             10,
-            13,
-            why="height and width are padded separately; F.pad lists the last axis (width) first.",
+            21,
+            why=(
+                "height and width are padded separately, 10 -> 16 and 21 -> 24, not both to "
+                "24; F.pad lists the last axis (width) first."
+            ),
         ),
-        _any_size_case("a batch of 2 images of 9x17", 2, 9, 17),
+        _any_size_case(
+            "a batch of 2 images of 9x17",
+            2,
+            9,
+            17,
+            why="every image of the batch gets a prediction: (B, K, H, W) in, B predictions out.",
+        ),
         _any_size_case(
             "a depth-2 U-Net (multiples of 4) and a 10x10 image",
             1,
@@ -291,6 +492,7 @@ q2 = Question(
         "logits[..., :h, :w] crops back.",
     ],
     solution=predict_any_size,
+    mistakes=_ANY_SIZE_MISTAKES,
     on_pass="UNet(pad_input=True) does this inside the model, with seglab.unet.pad_to_multiple.",
 )
 
@@ -332,5 +534,6 @@ q3 = Question(
         "F.cross_entropy; keep zero_grad, backward and step as they are.",
     ],
     solution=fixed_train_step,
+    mistakes=_STEP_MISTAKES,
     on_pass="seglab.train checks targets before the loss and names this mistake.",
 )
