@@ -124,8 +124,10 @@ class Case:
         the case in every message.
       args (tuple | Callable[[], tuple]): positional arguments for the learner's function,
         or a function that builds them (for objects that must be fresh for each call, such
-        as a model). Each call gets a deep copy, so a function that changes its input in
-        place is caught and cannot spoil the next case.
+        as a model; it must build the same values every time, so seed any randomness:
+        known mistakes are recognised by comparing results on them). Each call gets a deep
+        copy, so a function that changes its input in place is caught and cannot spoil the
+        next case.
       expected: the value the function must return. Floats are compared with a tolerance of
         1e-6, arrays by shape, dtype and values.
       raises (type | tuple[type, ...] | None): the exception type(s) the function must raise.
