@@ -105,9 +105,9 @@ def _what_happened(question: Question, case: Case, facts: dict[str, object]) -> 
         return [
             expected,
             f"Your function raised {describe(raised)}, the right type, but {facts['library']} "
-            "raised it, not a check of yours: the case passes by luck, with a message that "
-            "does not say what was wrong. Test the input first and raise your own error "
-            "that says what was passed and how to fix it.",
+            "raised it, not a check of yours: that is luck, and its message does not say what "
+            "was wrong. Test the input first and raise your own error that says what was "
+            "passed and how to fix it.",
         ]
     if raised is not None:
         instead = " instead" if case.raises is not None else ""
