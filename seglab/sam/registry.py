@@ -111,7 +111,10 @@ MODELS: dict[str, ModelInfo] = {
         size_bytes=375_042_383,
         sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
         builder="vit_b",
-        description="official SAM, ViT-B image encoder (94M parameters), the smallest official one",
+        description=(
+            "official SAM with a ViT-B image encoder; 94M parameters in all, 90M in the "
+            "encoder; the smallest official one"
+        ),
         embed_dim=768,
         depth=12,
     ),
@@ -122,7 +125,9 @@ MODELS: dict[str, ModelInfo] = {
         size_bytes=1_249_524_607,
         sha256="3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622",
         builder="vit_l",
-        description="official SAM, ViT-L image encoder (312M parameters)",
+        description=(
+            "official SAM with a ViT-L image encoder; 312M parameters in all, 308M in the encoder"
+        ),
         embed_dim=1024,
         depth=24,
     ),
@@ -133,7 +138,10 @@ MODELS: dict[str, ModelInfo] = {
         size_bytes=2_564_550_879,
         sha256="a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
         builder="vit_h",
-        description="official SAM, ViT-H image encoder (641M parameters), the most accurate",
+        description=(
+            "official SAM with a ViT-H image encoder; 641M parameters in all, 637M in the "
+            "encoder; the most accurate"
+        ),
         embed_dim=1280,
         depth=32,
     ),
