@@ -23,7 +23,10 @@ from pathlib import Path
 import _wrong_ex01_masks  # noqa: F401  (each registers its wrong answers in WRONG)
 import _wrong_ex02_images  # noqa: F401
 import _wrong_ex03_sam_prompts  # noqa: F401
+import _wrong_ex04_segment_everything  # noqa: F401
 import _wrong_ex05_unet  # noqa: F401
+import _wrong_ex06_training_loop  # noqa: F401
+import _wrong_ex07_labels_from_boxes  # noqa: F401
 import nbformat
 import numpy as np
 import pytest
