@@ -9,8 +9,16 @@
 - ``q3`` ``fixed_train_step(model, optimizer, images, masks)``: the training step of the
   notebook feeds 0/255 PNG masks to cross-entropy as class ids; fix it so every pixel above 0
   is class 1, without touching the caller's masks.
+- ``q4`` ``build_unet(...)``: the seed's U-Net from scratch (``conv_block`` and
+  ``ScratchUNet.forward`` in a skeleton with seglab's module names), checked by parameter
+  count, state_dict keys, the shape after every stage and equal outputs with seglab's weights
+  (in :mod:`seglab.exercises._ex05_unet_scratch`).
+- ``q5`` ``soft_dice_loss(logits, targets, eps=1.0)``: seglab's soft Dice loss, and ``q6``
+  ``miou_from_confusion(confusion)``: the mIoU of a confusion matrix, refusing bad matrices
+  (in :mod:`seglab.exercises._ex05_unet_metrics`).
 
-The models are tiny (4 base channels) so every check runs in well under a second on a CPU.
+The models are tiny (2-4 base channels; q4 builds the seed's size but never runs it) so every
+check runs in well under a second on a CPU.
 """
 
 from __future__ import annotations
@@ -25,9 +33,26 @@ from torch import nn
 
 from seglab._util import is_real
 from seglab.checks import Case, Mistake, Question
+from seglab.exercises._ex05_unet_metrics import miou_from_confusion, q5, q6, soft_dice_loss
+from seglab.exercises._ex05_unet_scratch import ScratchUNet, build_unet, conv_block, q4
 from seglab.unet import UNet, pad_to_multiple
 
-__all__ = ["count_trainable", "fixed_train_step", "predict_any_size", "q1", "q2", "q3"]
+__all__ = [
+    "ScratchUNet",
+    "build_unet",
+    "conv_block",
+    "count_trainable",
+    "fixed_train_step",
+    "miou_from_confusion",
+    "predict_any_size",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "q5",
+    "q6",
+    "soft_dice_loss",
+]
 
 
 # --------------------------------------------------------------------------- reference solutions
