@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -168,13 +169,16 @@ def _eval_setup(sizes: tuple[int, ...], num_classes: int = 3, seed: int = 2) -> 
     """(model, loader, num_classes): a trained-looking model with non-trivial running stats."""
     torch.manual_seed(seed)
     model = _Tiny(num_classes)
+    bias = cast(torch.Tensor, model.conv.bias)  # set: Conv2d(bias=True)
+    running_mean = cast(torch.Tensor, model.norm.running_mean)  # set: track_running_stats
+    running_var = cast(torch.Tensor, model.norm.running_var)
     with torch.no_grad():  # the colour channel of a class predicts it, with some confusion
         model.conv.weight.copy_(torch.eye(num_classes, 3)[:, :, None, None] * 2.0)
-        model.conv.bias.zero_()
-        model.norm.running_mean.copy_(torch.linspace(-0.5, 0.5, num_classes))
-        model.norm.running_var.fill_(2.0)
+        bias.zero_()
+        running_mean.copy_(torch.linspace(-0.5, 0.5, num_classes))
+        running_var.fill_(2.0)
         if num_classes > 3:  # the classes after 2 never occur and are never predicted
-            model.conv.bias[3:] = -100.0
+            bias[3:] = -100.0
     model.train()  # left in train mode, as after training
     images, labels = _scenes(sum(sizes), seed=seed)
     return model, _batches(images, labels, list(sizes)), num_classes
@@ -235,7 +239,7 @@ def _mean_of_batch_mious(setup) -> float:
 # --------------------------------------------------------------------------- questions
 
 
-def _training_case(description: str, why: str, expect_text: str, **setup: object) -> Case:
+def _training_case(description: str, why: str, expect_text: str, **setup: Any) -> Case:
     make = functools.partial(_training_setup, **setup)
     return Case(
         description,
