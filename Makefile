@@ -26,13 +26,15 @@ SANITIZE := tests/nbval_sanitize.cfg
 TORCH_INDEX ?=
 INSTALL_TORCH := $(BIN)/python tools/install_torch.py $(if $(TORCH_INDEX),--index "$(TORCH_INDEX)")
 
-.PHONY: help lab test lint typecheck format execute exercises clean-venv
+.PHONY: help lab test test-colab lint typecheck format execute exercises badges clean-venv
 
 help:
 	@echo "make lab      set up and open the course in JupyterLab"
 	@echo "make test     set up and run all tests (unit, notebooks via nbval, lint, browser)"
 	@echo "make execute  re-execute every notebook in place (maintainers, after editing one)"
 	@echo "make exercises  re-execute the solution notebooks and regenerate the learner copies"
+	@echo "make badges   write every notebook's Colab link and install cell from pyproject.toml"
+	@echo "make test-colab  run notebooks 00-03 in a Colab-like environment (downloads a torch)"
 	@echo "make format   format code and notebooks with ruff"
 	@echo "make typecheck  check seglab's type annotations with mypy (part of make test)"
 
@@ -61,6 +63,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python tools/build_exercises.py --check
+	$(BIN)/python tools/badges.py --check
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) exercises --nbval --nbval-sanitize-with $(SANITIZE) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -81,6 +84,15 @@ execute: $(VENV)/.installed-dev
 exercises: $(VENV)/.installed-dev
 	$(BIN)/python tools/execute_notebooks.py exercises/solutions
 	$(BIN)/python tools/build_exercises.py
+
+# Notebooks 00-03 in an environment built like Colab's (.colab-venv: Python 3.13, its own torch,
+# ipywidgets 7.7, anywidget; seglab installed by the notebooks' first cell). Downloads gigabytes.
+test-colab: $(VENV)/.installed-dev
+	SEGLAB_COLAB=1 $(BIN)/python -m pytest tests/test_colab_like.py -m colab -s $(PYTEST_ARGS)
+
+# Every notebook's "Open in Colab" link and install cell, from [project.urls] Repository.
+badges: $(VENV)/.installed-dev
+	$(BIN)/python tools/badges.py
 
 clean-venv:
 	rm -rf $(VENV)
