@@ -114,3 +114,19 @@ def test_the_script_runs_as_the_makefile_calls_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "written" in done.stdout
     assert nbformat.read(path, as_version=4).cells[0].outputs[0].text == "hello\n"
+
+
+def test_widget_ids_are_the_same_on_every_execution_and_stay_linked(tmp_path: Path) -> None:
+    path = write_notebook(
+        tmp_path / "widgets.ipynb",
+        "import ipywidgets\nbox = ipywidgets.VBox([ipywidgets.IntSlider(3)])\nbox",
+    )
+    first, second = (execute_notebooks.execute(path) for _ in range(2))
+    assert nbformat.writes(first) == nbformat.writes(second)
+    state = first.metadata["widgets"][execute_notebooks.WIDGET_STATE]["state"]
+    shown = first.cells[0].outputs[0]["data"]["application/vnd.jupyter.widget-view+json"]
+    assert shown["model_id"] in state  # the output still points at a saved model
+    box = next(m for m in state.values() if m["model_name"] == "VBoxModel")
+    (child,) = box["state"]["children"]
+    assert child.removeprefix("IPY_MODEL_") in state  # and the models at each other
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in state)  # a UUID's shape

@@ -7,13 +7,17 @@ committed outputs are made. nbval then checks those outputs on every test run.
                                                             # text outputs differ from the files
 
 Runs with the working directory set to the notebook's folder, TQDM_DISABLE=1 (progress bars
-stay out of checked outputs) and PYTHONHASHSEED=0. Cell timing metadata is not recorded, so a
-second execution leaves the files byte-for-byte unchanged when the outputs are deterministic.
+stay out of checked outputs) and PYTHONHASHSEED=0. Cell timing metadata is not recorded, and
+widget model ids (random UUIDs) are renamed to ids derived from the notebook's name and the
+order the widgets were made in, so a second execution leaves the files byte-for-byte unchanged
+when the outputs are deterministic.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sys
 import time
@@ -96,6 +100,26 @@ def scrub_paths(nb: nbformat.NotebookNode) -> None:
                     out["data"][key] = clean(value)
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """``nb`` with each widget model id (a random UUID per run) replaced by a stable one.
+
+    The saved widget state (notebook metadata), the outputs that show a widget and the
+    references between models (``IPY_MODEL_<id>``) all use the same id, so one consistent
+    renaming keeps them linked. The new ids keep the UUID's shape (32 hex digits): the first
+    widget made in ``name`` gets sha256(``name:0``)'s first 32 digits, and so on.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return nb
+    text = json.dumps(nb)
+    for index, old in enumerate(list(state)):  # the order the kernel made them in
+        text = text.replace(old, hashlib.sha256(f"{name}:{index}".encode()).hexdigest()[:32])
+    return nbformat.from_dict(json.loads(text))
+
+
 def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     """Run ``path`` in a fresh python3 kernel and return the executed notebook."""
     nb = nbformat.read(path, as_version=4)
@@ -111,7 +135,7 @@ def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     client.execute()
     coalesce_streams(nb)
     scrub_paths(nb)
-    return nb
+    return stable_widget_ids(nb, path.name)
 
 
 def _text_outputs(nb: nbformat.NotebookNode) -> list[list[str]]:
