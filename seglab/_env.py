@@ -7,7 +7,8 @@ of ``seglab/`` spells a variable's name itself, or when a ``SEGLAB_*`` name appe
 the repository without being defined here. :func:`markdown_table` prints the README's table.
 
 The notebooks and the test suite use a few variables of their own (``SEGLAB_VOC``,
-``SEGLAB_CHROMIUM``, ``SEGLAB_REQUIRE_BROWSER``); they are listed here too, so that one table
+``SEGLAB_INSTALL``, ``SEGLAB_CHROMIUM``, ``SEGLAB_REQUIRE_BROWSER``, ``SEGLAB_COLAB``,
+``SEGLAB_COLAB_PYTHON``); they are listed here too, so that one table
 names every variable a learner or a maintainer can set.
 
 A blank value (``SEGLAB_DEVICE=""`` or spaces) counts as unset. Importing this module reads
@@ -22,7 +23,10 @@ from dataclasses import dataclass
 __all__ = [
     "CACHE_DIR",
     "CHROMIUM",
+    "COLAB",
+    "COLAB_PYTHON",
     "DEVICE",
+    "INSTALL",
     "REQUIRE_BROWSER",
     "SAM_BASE_URL",
     "SAM_CHECKPOINT",
@@ -104,6 +108,26 @@ REQUIRE_BROWSER = EnvVar(
     "skip",
     "the test suite (`.ci/run` sets it)",
 )
+INSTALL = EnvVar(
+    "SEGLAB_INSTALL",
+    "what each notebook's first cell installs when seglab is missing: any pip requirement, "
+    "e.g. a local checkout (`/path/to/seglab`) or a fork",
+    "`seglab @ git+` the repository",
+    "the install cell of every notebook (written by `make badges`)",
+)
+COLAB = EnvVar(
+    "SEGLAB_COLAB",
+    "`1` runs `tests/test_colab_like.py`, which builds a Colab-like environment (downloads a "
+    "second torch)",
+    "skipped",
+    "the test suite (`make test-colab` sets it)",
+)
+COLAB_PYTHON = EnvVar(
+    "SEGLAB_COLAB_PYTHON",
+    "the Python that `make test-colab` builds its environment with",
+    "`python3.13` (else 3.12) on the `PATH` or in pyenv",
+    "`tests/test_colab_like.py`",
+)
 
 #: Every variable, in the README's order.
 VARIABLES: tuple[EnvVar, ...] = (
@@ -115,6 +139,9 @@ VARIABLES: tuple[EnvVar, ...] = (
     VOC,
     CHROMIUM,
     REQUIRE_BROWSER,
+    INSTALL,
+    COLAB,
+    COLAB_PYTHON,
 )
 
 _HEADER = ("variable", "what it does", "default", "read by")
