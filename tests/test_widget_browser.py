@@ -414,7 +414,32 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             assert widget.get_attribute("data-points") == "0"
             assert widget.get_attribute("data-mask-pixels") == "0"
 
-            # 10. the kernel is gone: a click says to run the cell again
+            # 10. a reload while the kernel lives shows the current state, not the first one
+            revision = widget.get_attribute("data-revision")
+            page.mouse.click(*at(120, 96))
+            wait_for_revision_after(revision)
+            shown_before = status.inner_text()
+            page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+            page.keyboard.press("Control+s")  # saved: the reopened file has the widget's output
+            page.wait_for_function(
+                "() => !document.querySelector('.jp-mod-current .jp-mod-dirty')", timeout=30_000
+            )
+            page.reload()
+            widget.wait_for(timeout=90_000)
+            page.wait_for_function(
+                "() => document.querySelector('.seglab-clicker').dataset.revision !== undefined",
+                timeout=30_000,
+            )
+            assert widget.get_attribute("data-points") == "1"
+            assert int(widget.get_attribute("data-mask-pixels")) > 0
+            assert widget.get_attribute("data-dead") is None  # Python answered the new view
+            assert status.inner_text() != "" and status.inner_text() == shown_before
+            widget.scroll_into_view_if_needed()
+            box = widget.locator(".seglab-clicker-stage").bounding_box()
+            assert box is not None
+            stage.update(box)  # the page moved: aim through the new position
+
+            # 11. the kernel is gone: a click says to run the cell again
             os.kill(int((root / "kernel.pid").read_text()), signal.SIGKILL)
             page.mouse.click(*at(120, 96))
             page.wait_for_function(
