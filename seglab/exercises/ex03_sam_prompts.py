@@ -26,6 +26,7 @@ import torch
 
 from seglab.checks import Case, Question
 from seglab.exercises import _ex03_mistakes as mistakes
+from seglab.exercises._sam_fixture import predictor as fixture_predictor
 
 __all__ = [
     "best_mask",
@@ -144,32 +145,11 @@ _SCORES = np.array([0.88, 0.61, 0.97], dtype=np.float32)
 _IMAGE_SIZE = (48, 64)  # (H, W): not square, so (row, col) clicks are caught
 
 
-@functools.cache
-def _sam():
-    """A mini-SAM with fixed random weights. With seed 13 the three candidates for the click
-    (20, 30) are all different roles: the first (0), the best-scoring (1) and the largest
-    (2), so a check tells these three picks apart."""
-    from seglab.sam.mini import build_mini_sam
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(13)
-        return build_mini_sam()
-
-
-@functools.cache
-def _image() -> np.ndarray:
-    from seglab.data import make_scene
-
-    return make_scene(3, size=_IMAGE_SIZE, n_objects=3).image
-
-
 def _predictor(image_set: bool = True):
-    from segment_anything import SamPredictor
-
-    predictor = SamPredictor(_sam())
-    if image_set:
-        predictor.set_image(_image())
-    return predictor
+    """A SamPredictor on a mini-SAM with fixed random weights, scene 3 set. With seed 13 the
+    three candidates for the click (20, 30) are all different roles: the first (0), the
+    best-scoring (1) and the largest (2), so a check tells these three picks apart."""
+    return fixture_predictor(sam_seed=13, image_seed=3, size=_IMAGE_SIZE, image_set=image_set)
 
 
 @functools.cache

@@ -21,9 +21,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import torch
 
 from seglab.checks import Case, Question
+from seglab.exercises._sam_fixture import predictor as fixture_predictor
 
 __all__ = ["coco_boxes", "labels_from_boxes", "q1", "q2"]
 
@@ -179,30 +179,9 @@ q1 = Question(
 _IMAGE_SIZE = (48, 64)  # (H, W): not square, so a transposed map is caught
 
 
-@functools.cache
-def _sam():
-    """A mini-SAM with fixed random weights."""
-    from seglab.sam.mini import build_mini_sam
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(2)
-        return build_mini_sam()
-
-
-@functools.cache
-def _image() -> np.ndarray:
-    from seglab.data import make_scene
-
-    return make_scene(5, size=_IMAGE_SIZE, n_objects=3).image
-
-
 def _predictor(image_set: bool = True):
-    from segment_anything import SamPredictor
-
-    predictor = SamPredictor(_sam())
-    if image_set:
-        predictor.set_image(_image())
-    return predictor
+    """A SamPredictor on a mini-SAM with fixed random weights, scene 5 set."""
+    return fixture_predictor(sam_seed=2, image_seed=5, size=_IMAGE_SIZE, image_set=image_set)
 
 
 @functools.cache
