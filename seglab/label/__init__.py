@@ -190,10 +190,15 @@ def _json_bytes(value: object) -> bytes:
     return (json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def _remove_stale(folder: Path, name: str) -> None:
-    """Delete temporary files that a killed run left for ``name`` (``<name>.<random>.tmp``)."""
-    for stale in folder.glob(f"{name}.*.tmp"):
-        stale.unlink(missing_ok=True)
+def _remove_stale(folder: Path, targets: set[str]) -> None:
+    """Delete the temporary files a killed run left for these targets in ``folder``.
+
+    ``seglab._util.atomic_path`` names them ``<target>.<random>.tmp`` (the random part has no
+    dot). One scan of the folder, whatever the number of targets.
+    """
+    for path in folder.iterdir():
+        if path.name.endswith(".tmp") and path.name.rsplit(".", 2)[0] in targets:
+            path.unlink(missing_ok=True)
 
 
 def _inside(box: BoxPrompt, width: int, height: int) -> tuple[float, float, float, float] | None:
@@ -249,7 +254,7 @@ def _segment(
             area=int(mask.sum()),
             segmentation=encode_rle(mask),
             iscrowd=0,
-            score=round(float(scores[i]), 4),
+            score=float(scores[i]),  # float32's exact value: it decides overlaps
         )
         annotations.append(annotation)
     return paint_labels(masks, scores, classes), annotations, problems
@@ -278,8 +283,6 @@ def _label_one(
     done = _read_json(part)
     if png.is_file() and isinstance(done, dict) and done.get("request") == request:
         return False, None
-    _remove_stale(png.parent, png.name)
-    _remove_stale(part.parent, part.name)
     try:
         image = load_image(source)  # (H, W, 3) uint8 RGB; grey copied, alpha dropped
     except ValueError as exc:
@@ -319,7 +322,7 @@ def _merge(
             if job.boxes is None:  # automatic: numbered in order, 1, 2, ...
                 annotation = {"id": len(annotations) + 1, **annotation}
             annotations.append(annotation)
-    _remove_stale(out, "annotations.json")
+    _remove_stale(out, {"annotations.json"})
     coco = {"images": images, "annotations": annotations, "categories": categories}
     write_atomically(out / "annotations.json", lambda f: f.write(_json_bytes(coco)))
     return len(annotations), problems
@@ -355,6 +358,9 @@ def _work(
 
     result = _RankResult()
     built: list[Segmenter] = []
+    # A killed run's temporary files: this rank owns these images now, so no one writes them.
+    _remove_stale(out / "labels", {f"{job.stem}.png" for job in mine})
+    _remove_stale(out / "parts", {f"{job.stem}.json" for job in mine})
 
     def segmenter() -> Segmenter:
         if not built:
