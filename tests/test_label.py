@@ -335,6 +335,29 @@ def test_rerun_skips_finished_images_and_redoes_changed_prompts(inputs, sam, tmp
     assert third.labelled == ("a2_grey.png",)
 
 
+def test_automatic_ids_follow_the_folder_so_a_new_file_relabels_those_after_it(sam, tmp_path):
+    folder, out = tmp_path / "images", tmp_path / "out"
+    folder.mkdir()
+    for seed in (3, 4):
+        Image.fromarray(make_scene(seed, SIZE).image).save(folder / f"b{seed}.png")
+    label_folder(folder, out, sam=sam, **AUTO_KWARGS)
+    (folder / "a.png").write_bytes((folder / "b3.png").read_bytes())  # sorts first: ids shift
+    summary = label_folder(folder, out, sam=sam, **AUTO_KWARGS)
+    assert summary.labelled == ("a.png", "b3.png", "b4.png")
+    coco = json.loads((out / "annotations.json").read_text())
+    assert [(i["id"], i["file_name"]) for i in coco["images"]] == [
+        (1, "a.png"),
+        (2, "b3.png"),
+        (3, "b4.png"),
+    ]
+    assert {a["image_id"] for a in coco["annotations"]} <= {1, 2, 3}
+
+
+def test_out_may_not_be_the_images_folder(tmp_path):
+    with pytest.raises(ValueError, match="out is the images folder"):
+        label_folder(tmp_path, tmp_path)
+
+
 def test_a_model_that_does_not_load_is_one_problem_not_a_crash(inputs, tmp_path):
     bogus = tmp_path / "bogus.pt"
     bogus.write_bytes(b"not a checkpoint")

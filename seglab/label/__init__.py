@@ -30,9 +30,10 @@ The outputs hold no timings, hosts or ranks, so any number of processes writes t
 files. When all ranks are done, rank 0 assembles ``annotations.json`` in file-name order.
 
 **Interrupted runs.** Every file is written under a temporary name and renamed when complete,
-the label PNG before its part; an image counts as finished when its part exists and was made
-from the same image bytes, prompts, model name and settings. A re-run skips finished images
-and removes temporary files a killed run left, so a killed job restarted loses nothing.
+the label PNG before its part; an image counts as finished when its PNG and part exist and the
+part was made from the same image bytes, image id, prompts, model name and settings. A re-run
+skips finished images and removes temporary files a killed run left, so a killed job restarted
+loses nothing.
 
 **Bad inputs** - a missing, empty, corrupt or non-image file, prompts for an image that is not
 in the folder, a broken annotation - are reported by name in the summary
@@ -167,7 +168,11 @@ def _plan(
 
 def _request(job: _Job, data: bytes, model: str, auto: AutoSettings) -> dict[str, Any]:
     """Everything an image's outputs depend on: a finished part with another request is redone."""
-    request: dict[str, Any] = {"model": model, "sha256": hashlib.sha256(data).hexdigest()}
+    request: dict[str, Any] = {
+        "image_id": job.image_id,
+        "model": model,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     if job.boxes is None:
         request["automatic"] = [
             auto.points_per_side,
@@ -439,8 +444,9 @@ def label_folder(
 
     Raises:
       FileNotFoundError: ``images`` is not a folder, or ``prompts`` names no file.
+      OSError: the output folders cannot be created.
       ValueError: ``prompts`` is not a COCO instances JSON; a setting is out of range; an
-        unknown model name.
+        unknown model name; ``out`` is the images folder.
       TypeError: a setting of the wrong type.
     """
     from seglab.distributed import gather_objects, process_group, shard
@@ -463,13 +469,24 @@ def label_folder(
         raise FileNotFoundError(
             f"the images folder {str(folder)!r} does not exist or is not a folder."
         )
+    if out.resolve() == folder.resolve():
+        raise ValueError(
+            f"out is the images folder {str(folder)!r}: its annotations.json would be read as an "
+            f"image next time. Write elsewhere, e.g. out={str(folder / 'labelled')!r}."
+        )
     jobs, early, categories = _plan(folder, prompts)
 
     with process_group(backend="gloo") as info:  # gloo: object gathers need no GPU
+        failed = None
         if info.is_main:
-            (out / "labels").mkdir(parents=True, exist_ok=True)
-            (out / "parts").mkdir(parents=True, exist_ok=True)
-        gather_objects(None)  # the others wait until the folders exist
+            try:
+                (out / "labels").mkdir(parents=True, exist_ok=True)
+                (out / "parts").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                failed = f"cannot create the output folders in {str(out)!r}: {exc}"
+        failed = gather_objects(failed)[0]  # the others wait until the folders exist
+        if failed:
+            raise OSError(failed)  # on every rank alike
         mine = shard(jobs, info)
         try:
             local = _work(
