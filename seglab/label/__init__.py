@@ -27,7 +27,8 @@ The outputs hold no timings, hosts or ranks, so any number of processes writes t
 
 **Many processes.** Under ``torchrun`` the images are shared round-robin across the ranks
 (:func:`seglab.distributed.shard`); each rank embeds each of its images once and writes its
-files. When all ranks are done, rank 0 assembles ``annotations.json`` in file-name order.
+files. When all ranks are done, rank 0 assembles ``annotations.json`` in file-name order. On
+several machines the images and ``out`` must therefore be on a file system they all share.
 
 **Interrupted runs.** Every file is written under a temporary name and renamed when complete,
 the label PNG before its part; an image counts as finished when its PNG and part exist and the
