@@ -13,6 +13,12 @@ Typical use::
         mine = shard(all_images, dist_info)    # this rank's share, every rank a different one
         failures = [...]                       # do the work
         everyone = gather_objects(failures)    # all ranks' lists, on every rank
+
+Training (``seglab.train``) needs three more collectives: :func:`all_sum` (every rank's
+numbers added up, so that every rank reports the same loss and confusion matrix),
+:func:`any_rank` (stop on every rank when one wants to stop) and :func:`broadcast_object` (rank
+0 reads a checkpoint, every rank gets it: the output folder need exist on rank 0's machine
+only). :func:`active` says whether there is a group to talk to at all.
 """
 
 from __future__ import annotations
@@ -28,7 +34,17 @@ import torch.distributed as dist
 
 T = TypeVar("T")
 
-__all__ = ["DistInfo", "gather_objects", "process_group", "shard", "world_info"]
+__all__ = [
+    "DistInfo",
+    "active",
+    "all_sum",
+    "any_rank",
+    "broadcast_object",
+    "gather_objects",
+    "process_group",
+    "shard",
+    "world_info",
+]
 
 
 @dataclass(frozen=True)
@@ -142,3 +158,52 @@ def gather_objects(obj: T) -> list[T]:
     out: list[T | None] = [None] * dist.get_world_size()
     dist.all_gather_object(out, obj)
     return out  # type: ignore[return-value]
+
+
+def broadcast_object(obj: T, src: int = 0) -> T:
+    """Rank ``src``'s ``obj`` (any picklable value), on every rank; the others pass a
+    placeholder (e.g. None). A collective call. With one process it returns ``obj``."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return obj
+    box: list[object] = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]  # type: ignore[return-value]
+
+
+def active() -> bool:
+    """True when a process group with more than one process is initialised: collectives talk."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _collective_device() -> torch.device:
+    """Where a tensor must live for this group's backend: nccl reduces CUDA tensors only."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def all_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """The element-wise sum of ``tensor`` over all ranks, on every rank (a new tensor on
+    ``tensor``'s device; ``tensor`` itself is unchanged). One process: a copy of ``tensor``.
+
+    A collective call: every rank must reach it with a tensor of the same shape and dtype.
+    Sum float64 or int64 tensors when the result must not depend on the number of ranks
+    beyond rounding (a float32 sum of many losses loses digits).
+    """
+    out = tensor.detach().clone()
+    if not active():
+        return out
+    moved = out.to(_collective_device())
+    dist.all_reduce(moved, op=dist.ReduceOp.SUM)
+    return moved.to(tensor.device)
+
+
+def any_rank(flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on at least one (a collective call).
+
+    For decisions that all ranks must take together, such as stopping early: a rank that
+    leaves the training loop alone would leave the others waiting in their next all-reduce.
+    """
+    if not active():
+        return bool(flag)
+    return bool(all_sum(torch.tensor([int(bool(flag))], dtype=torch.int64)).item() > 0)

@@ -9,8 +9,19 @@ import sys
 import textwrap
 
 import pytest
+import torch
 
-from seglab.distributed import DistInfo, gather_objects, process_group, shard, world_info
+from seglab.distributed import (
+    DistInfo,
+    active,
+    all_sum,
+    any_rank,
+    broadcast_object,
+    gather_objects,
+    process_group,
+    shard,
+    world_info,
+)
 
 
 def test_single_process_defaults(monkeypatch):
@@ -21,6 +32,11 @@ def test_single_process_defaults(monkeypatch):
         assert info.is_main and not info.distributed
         assert gather_objects({"a": 1}) == [{"a": 1}]
         assert shard([1, 2, 3], info) == [1, 2, 3]
+        assert not active() and any_rank(True) and not any_rank(False)
+        assert broadcast_object({"b": 2}) == {"b": 2}
+        t = torch.tensor([1.5, 2.0])
+        total = all_sum(t)
+        assert torch.equal(total, t) and total is not t
 
 
 @pytest.mark.parametrize("world", [1, 2, 3, 5])
@@ -42,11 +58,22 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
     script.write_text(
         textwrap.dedent(
             """
-            import json
-            from seglab.distributed import gather_objects, process_group, shard
+            import json, torch
+            from seglab.distributed import (
+                active, all_sum, any_rank, broadcast_object, gather_objects, process_group, shard
+            )
             with process_group() as info:
                 got = gather_objects({"rank": info.rank, "mine": shard(list(range(5)), info)})
-                print("RESULT", json.dumps([info.backend, info.world_size, got]), flush=True)
+                mine = torch.tensor([info.rank + 1, 10 * (info.rank + 1)], dtype=torch.int64)
+                more = [
+                    active(),
+                    all_sum(mine).tolist(),
+                    mine.tolist(),  # all_sum leaves its argument alone
+                    any_rank(info.rank == 1),
+                    any_rank(False),
+                    broadcast_object("from 0" if info.rank == 0 else None),
+                ]
+                print("RESULT", json.dumps([info.backend, info.world_size, got, more]), flush=True)
             """
         )
     )
@@ -65,4 +92,9 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
     ]
     assert len(lines) == 2
     expected = [{"rank": 0, "mine": [0, 2, 4]}, {"rank": 1, "mine": [1, 3]}]
-    assert all(line == ["gloo", 2, expected] for line in lines)
+    assert [line[:3] for line in lines] == [["gloo", 2, expected]] * 2
+    sums = [True, [3, 30]]
+    assert sorted(line[3] for line in lines) == [
+        [*sums, [1, 10], True, False, "from 0"],
+        [*sums, [2, 20], True, False, "from 0"],
+    ]
