@@ -60,6 +60,12 @@ class MiniSamConfig:
       decoder_mlp_dim: hidden width of the decoder's MLPs.
       decoder_heads: attention heads in the decoder.
       iou_head_hidden_dim: hidden width of the IoU-prediction head.
+      encoder: ``"vit"`` (SAM's ``ImageEncoderViT``, sized by patch_size ... global_attn_indexes)
+        or ``"conv"`` (:class:`seglab.sam.conv_encoder.ConvImageEncoder`, sized by conv_widths,
+        conv_blocks and out_stride).
+      conv_widths: channels of the conv encoder's stem and its stages at strides 4, 8 and 16.
+      conv_blocks: residual blocks of the conv encoder's stages at strides 4, 8 and 16.
+      out_stride: the conv encoder's output stride (8 or 16); the grid is img_size // out_stride.
     """
 
     img_size: int = 256
@@ -74,12 +80,24 @@ class MiniSamConfig:
     decoder_mlp_dim: int = 512
     decoder_heads: int = 4
     iou_head_hidden_dim: int = 128
+    encoder: str = "vit"
+    conv_widths: tuple[int, ...] = field(default=(32, 48, 96, 160))
+    conv_blocks: tuple[int, ...] = field(default=(1, 2, 3))
+    out_stride: int = 16
+
+    @property
+    def grid(self) -> int:
+        """Side of the image embedding grid, in tokens."""
+        return self.img_size // (self.out_stride if self.encoder == "conv" else self.patch_size)
 
     @classmethod
-    def tiny(cls, img_size: int = 64) -> MiniSamConfig:
+    def tiny(cls, img_size: int = 64, encoder: str = "vit") -> MiniSamConfig:
         """A very small mini-SAM for tests and smoke runs (seconds, not minutes)."""
         return cls(
             img_size=img_size,
+            encoder=encoder,
+            conv_widths=(8, 8, 16, 16),
+            conv_blocks=(1, 1, 1),
             patch_size=16,
             embed_dim=32,
             depth=2,
@@ -96,15 +114,17 @@ class MiniSamConfig:
     def to_dict(self) -> dict:
         """The config as plain JSON-friendly values (tuples become lists)."""
         d = asdict(self)
-        d["global_attn_indexes"] = list(self.global_attn_indexes)
+        for name in ("global_attn_indexes", "conv_widths", "conv_blocks"):
+            d[name] = list(d[name])
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> MiniSamConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
         d = dict(d)
-        if "global_attn_indexes" in d:
-            d["global_attn_indexes"] = tuple(d["global_attn_indexes"])
+        for name in ("global_attn_indexes", "conv_widths", "conv_blocks"):
+            if name in d:
+                d[name] = tuple(d[name])
         return cls(**d)
 
 
@@ -118,9 +138,18 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
       segment_anything.modeling.Sam: usable with ``SamPredictor`` as it is.
     """
     c = config or MiniSamConfig()
-    grid = c.img_size // c.patch_size
-    sam = Sam(
-        image_encoder=ImageEncoderViT(
+    grid = c.grid
+    if c.encoder not in ("vit", "conv"):
+        raise ValueError(f"MiniSamConfig.encoder must be 'vit' or 'conv', got {c.encoder!r}")
+    image_encoder: torch.nn.Module
+    if c.encoder == "conv":
+        from seglab.sam.conv_encoder import ConvImageEncoder
+
+        image_encoder = ConvImageEncoder(
+            c.img_size, c.conv_widths, c.conv_blocks, c.prompt_dim, c.out_stride
+        )
+    else:
+        image_encoder = ImageEncoderViT(
             img_size=c.img_size,
             patch_size=c.patch_size,
             embed_dim=c.embed_dim,
@@ -133,7 +162,9 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
             use_rel_pos=True,
             window_size=c.window_size,
             global_attn_indexes=c.global_attn_indexes,
-        ),
+        )
+    sam = Sam(
+        image_encoder=image_encoder,
         prompt_encoder=PromptEncoder(
             embed_dim=c.prompt_dim,
             image_embedding_size=(grid, grid),

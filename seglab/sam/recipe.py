@@ -69,6 +69,8 @@ class TrainConfig:
       bank_size: composites in the bank; ``bank_dir``: where it is cached.
       tiny: build ``MiniSamConfig.tiny()`` instead of the shipped sizes (tests, smoke runs).
       image_size: the model's input side.
+      encoder: ``"vit"`` (SAM's ViT, sized by encoder_width and encoder_depth) or ``"conv"``
+        (:class:`seglab.sam.conv_encoder.ConvImageEncoder` at ``MiniSamConfig``'s conv sizes).
       encoder_width, encoder_depth: the ViT encoder's width (a multiple of 32; one head per 32
         channels) and number of blocks (windowed, with global attention in the middle one and
         the last). The decoder keeps ``MiniSamConfig``'s sizes.
@@ -96,6 +98,7 @@ class TrainConfig:
     bank_dir: str = "runs/composite_bank"
     tiny: bool = False
     image_size: int = 256
+    encoder: str = "vit"
     encoder_width: int = 160
     encoder_depth: int = 8
     out: str = "runs/mini"
@@ -127,6 +130,8 @@ class TrainConfig:
             raise ValueError(f"--seed must be >= 0, got {self.seed}")
         if self.image_size % 16:
             raise ValueError(f"--image-size must be a multiple of 16, got {self.image_size}")
+        if self.encoder not in ("vit", "conv"):
+            raise ValueError(f"--encoder must be 'vit' or 'conv', got {self.encoder!r}")
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
         for name in ("box_share", "synthetic_share", "nonsquare"):
@@ -139,7 +144,9 @@ class TrainConfig:
         """The model this run trains: ``MiniSamConfig.tiny`` for ``tiny``, else the encoder
         sizes above on ``MiniSamConfig``'s decoder."""
         if self.tiny:
-            return MiniSamConfig.tiny(self.image_size)
+            return MiniSamConfig.tiny(self.image_size, self.encoder)
+        if self.encoder == "conv":
+            return MiniSamConfig(img_size=self.image_size, encoder="conv")
         d = self.encoder_depth
         return MiniSamConfig(
             img_size=self.image_size,

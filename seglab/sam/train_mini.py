@@ -46,6 +46,7 @@ _HELP = {
     "bank_dir": "where the composite bank is cached (outside git)",
     "tiny": "a tiny model, for tests and smoke runs",
     "image_size": "model input side in pixels",
+    "encoder": "image encoder: vit (SAM's ViT) or conv (a small CNN)",
     "encoder_width": "ViT encoder width (multiple of 32)",
     "encoder_depth": "ViT encoder blocks",
     "out": "folder for checkpoints and log",

@@ -1,0 +1,103 @@
+"""A small convolutional image encoder for mini-SAM: SAM's prompt encoder and mask decoder on
+top of a CNN, as EdgeSAM and RepViT-SAM do for phones.
+
+Why a CNN and not a tiny ViT: trained from scratch on a few thousand images, a ViT with 16-pixel
+patches has to learn what a texture edge is from data alone, and it sees each 16 x 16 patch as
+one token. Convolutions are built to find local edges and textures, so the same CPU minutes go
+much further; a stride-8 output also gives the decoder twice SAM's relative mask resolution at
+this input size (low-res masks 4 x the embedding grid).
+
+Shapes (B = batch, S = ``img_size``, C = ``out_chans``):
+
+    image (B, 3, S, S), normalised by ``Sam.preprocess``
+    -> stem, stride 2 -> stages at strides 4, 8, 16 (residual 3 x 3 blocks)
+    -> top-down fusion of the stride-16 stage into the stride-``out_stride`` one
+    -> embedding (B, C, S / out_stride, S / out_stride)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from segment_anything.modeling.common import LayerNorm2d
+from torch import nn
+from torch.nn import functional as F
+
+
+def _conv_bn(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)
+    )
+
+
+class ResidualBlock(nn.Module):
+    """Two 3 x 3 convolutions with batch norm and a skip: (B, C, H, W) -> (B, C, H, W)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = _conv_bn(channels, channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.bn2(self.conv2(self.conv1(x))))
+
+
+class ConvImageEncoder(nn.Module):
+    """CNN image encoder with SAM's interface (``img_size`` attribute, (B, C, g, g) output).
+
+    Arguments:
+      img_size: side S of the square input, a multiple of 16.
+      widths: channels of the stem and of the stages at strides 4, 8 and 16.
+      blocks: residual blocks in the stages at strides 4, 8 and 16.
+      out_chans: channels C of the embedding (the decoder's width).
+      out_stride: 8 or 16; the embedding grid is S / out_stride.
+    """
+
+    def __init__(
+        self,
+        img_size: int = 256,
+        widths: Sequence[int] = (32, 48, 96, 160),
+        blocks: Sequence[int] = (1, 2, 3),
+        out_chans: int = 128,
+        out_stride: int = 8,
+    ) -> None:
+        super().__init__()
+        if out_stride not in (8, 16):
+            raise ValueError(f"out_stride must be 8 or 16, got {out_stride}")
+        if len(widths) != 4 or len(blocks) != 3:
+            raise ValueError(
+                f"widths needs 4 numbers (stem, strides 4, 8, 16) and blocks 3 (strides 4, 8, "
+                f"16); got widths={tuple(widths)}, blocks={tuple(blocks)}"
+            )
+        self.img_size = img_size
+        self.out_stride = out_stride
+        w0, w1, w2, w3 = widths
+        self.stem = nn.Sequential(_conv_bn(3, w0, 2), _conv_bn(w0, w0))
+        self.stages = nn.ModuleList()
+        for c_in, c_out, n in ((w0, w1, blocks[0]), (w1, w2, blocks[1]), (w2, w3, blocks[2])):
+            self.stages.append(
+                nn.Sequential(_conv_bn(c_in, c_out, 2), *(ResidualBlock(c_out) for _ in range(n)))
+            )
+        self.lateral = nn.Conv2d(w2 if out_stride == 8 else w3, out_chans, 1)
+        self.top = nn.Conv2d(w3, out_chans, 1) if out_stride == 8 else None
+        self.neck = nn.Sequential(
+            nn.Conv2d(out_chans, out_chans, 3, 1, 1, bias=False),
+            LayerNorm2d(out_chans),
+            nn.GELU(),
+            nn.Conv2d(out_chans, out_chans, 1, bias=False),
+            LayerNorm2d(out_chans),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S) float32 normalised image -> (B, out_chans, S/out_stride, S/out_stride)."""
+        x = self.stem(x)
+        s4 = self.stages[0](x)
+        s8 = self.stages[1](s4)
+        s16 = self.stages[2](s8)
+        if self.top is None:
+            y = self.lateral(s16)
+        else:
+            y = self.lateral(s8) + F.interpolate(self.top(s16), scale_factor=2.0, mode="nearest")
+        return self.neck(y)

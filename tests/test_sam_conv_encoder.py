@@ -1,0 +1,76 @@
+"""seglab.sam.conv_encoder: a CNN image encoder that SAM's prompt encoder, mask decoder,
+SamPredictor and the mini-SAM checkpoint format all take as they take the ViT."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from segment_anything import SamPredictor
+
+from seglab.sam import load_sam
+from seglab.sam.conv_encoder import ConvImageEncoder
+from seglab.sam.mini import MiniSamConfig, build_mini_sam, save_mini_checkpoint
+
+
+@pytest.mark.parametrize("stride", [8, 16])
+def test_embedding_grid_follows_the_output_stride(stride):
+    enc = ConvImageEncoder(64, (8, 8, 16, 16), (1, 1, 1), out_chans=32, out_stride=stride).eval()
+    with torch.no_grad():
+        y = enc(torch.zeros(2, 3, 64, 64))
+    assert enc.img_size == 64
+    assert y.shape == (2, 32, 64 // stride, 64 // stride)
+
+
+def test_other_strides_and_encoder_names_are_refused():
+    with pytest.raises(ValueError, match="out_stride must be 8 or 16, got 4"):
+        ConvImageEncoder(64, out_stride=4)
+    with pytest.raises(ValueError, match=r"widths needs 4 numbers .* got widths=\(8, 8\)"):
+        ConvImageEncoder(64, widths=(8, 8))
+    with pytest.raises(ValueError, match="encoder must be 'vit' or 'conv', got 'cnn'"):
+        build_mini_sam(MiniSamConfig(encoder="cnn"))
+
+
+@pytest.mark.parametrize("stride", [8, 16])
+def test_sam_predictor_runs_a_conv_mini_sam_unchanged(stride):
+    config = MiniSamConfig.tiny(64, "conv")
+    config = MiniSamConfig.from_dict({**config.to_dict(), "out_stride": stride})
+    torch.manual_seed(0)
+    predictor = SamPredictor(build_mini_sam(config))
+    image = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    predictor.set_image(image)
+    masks, scores, low = predictor.predict(np.array([[30, 20]]), np.array([1]))
+    assert masks.shape == (3, 48, 64) and masks.dtype == bool
+    assert scores.shape == (3,)
+    grid = 64 // stride
+    assert low.shape == (3, 4 * grid, 4 * grid)
+    # the low-res logits go back in as mask_input, as in SAM's corrective clicks
+    again, _, _ = predictor.predict(
+        np.array([[30, 20]]), np.array([1]), mask_input=low[:1], multimask_output=False
+    )
+    assert again.shape == (1, 48, 64)
+
+
+def test_conv_config_round_trips_and_old_configs_mean_the_vit():
+    c = MiniSamConfig(encoder="conv", conv_widths=(16, 24, 48, 64), conv_blocks=(1, 1, 2))
+    d = c.to_dict()
+    assert d["conv_widths"] == [16, 24, 48, 64] and d["conv_blocks"] == [1, 1, 2]
+    assert MiniSamConfig.from_dict(d) == c
+    new_keys = ("encoder", "conv_widths", "conv_blocks", "out_stride")
+    old = {k: v for k, v in MiniSamConfig().to_dict().items() if k not in new_keys}
+    assert MiniSamConfig.from_dict(old).encoder == "vit"
+    assert c.grid == 16 and MiniSamConfig().grid == 16
+
+
+def test_a_saved_conv_mini_sam_loads_back_as_a_conv_model(tmp_path):
+    config = MiniSamConfig.tiny(64, "conv")
+    torch.manual_seed(1)
+    sam = build_mini_sam(config)
+    path = save_mini_checkpoint(sam, tmp_path / "conv.pt", config)
+    loaded = load_sam(None, checkpoint=path, device="cpu")
+    assert isinstance(loaded.image_encoder, ConvImageEncoder)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            loaded.image_encoder(x), sam.half().float().image_encoder(x), atol=2e-3, rtol=0
+        )
