@@ -23,6 +23,25 @@ The losses and the target checks live in :mod:`seglab.losses` (:func:`compute_lo
 Two habits this module keeps for you: evaluation runs in ``model.eval()`` mode under
 ``torch.no_grad()`` (BatchNorm uses its running statistics, nothing is recorded for backprop),
 and every function puts the model back in the train/eval mode it found it in.
+
+**Many processes.** Started by ``torchrun`` and called inside ``seglab.distributed.
+process_group()``, the same :func:`train` trains one model with many processes (GPUs or CPU
+cores, on one machine or several). Each process (rank) runs this loop on its own share of every
+batch; :class:`~torch.nn.parallel.DistributedDataParallel` averages the gradients over the ranks
+during ``backward()`` (an *all-reduce*), so every rank takes the same optimizer step and the
+copies of the model stay identical. What changes, inside the loop:
+
+- the model is wrapped in ``DistributedDataParallel`` (which first copies rank 0's weights to
+  every rank);
+- a ``DistributedSampler`` gets ``set_epoch`` before every epoch, so that each epoch is a new
+  shuffle, the same on every rank (and the next call to :func:`train` continues the count);
+- the loss and the confusion matrix are summed over the ranks (``seglab.distributed.all_sum``):
+  every rank's :class:`History` holds the same numbers, those of the whole data set;
+- progress bars show on rank 0 only; BatchNorm's running statistics are copied from rank 0 to
+  every rank after each epoch, so that evaluation and checkpoints see one model.
+
+``python -m seglab.train`` (``seglab/train_cli.py``) is the command line around it: data,
+checkpoints written atomically by rank 0, and ``--resume``.
 """
 
 from __future__ import annotations
@@ -37,6 +56,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from seglab import distributed
+from seglab._train_parallel import (
+    Precision,
+    check_parallel_loader,
+    data_parallel,
+    epoch_sampler,
+    sync_buffers,
+)
 from seglab._util import check_int
 from seglab.device import get_device, seed_everything
 from seglab.losses import (
@@ -201,8 +228,10 @@ def _resolve_device(model: nn.Module, device: str | torch.device | None) -> torc
 
 
 def _progress_disabled(progress: bool) -> bool:
+    if not progress or not distributed.world_info().is_main:  # bars on rank 0 only
+        return True
     env = os.environ.get("TQDM_DISABLE", "").strip().lower()
-    return not progress or env not in ("", "0", "false", "no")
+    return env not in ("", "0", "false", "no")
 
 
 # --------------------------------------------------------------------------- loops
@@ -223,6 +252,7 @@ def train(
     seed: int | None = None,
     callback: Callable[[int, History], object] | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    amp: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; evaluate after each one.
 
@@ -253,6 +283,16 @@ def train(
         ``torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2,
         total_steps=epochs * len(train_loader))``), stepped after every optimizer step, i.e.
         once per batch, not per epoch. Needs ``optimizer``.
+      amp (bool): mixed precision (``torch.autocast``, bfloat16 or float16) on a CUDA device;
+        a ``ValueError`` elsewhere.
+
+    Inside an initialised process group of several ranks (``torchrun``; see the module's
+    docstring), every rank calls ``train`` with the same arguments and its own loader: the
+    model is wrapped in ``DistributedDataParallel``, a ``DistributedSampler``'s ``set_epoch``
+    is called before each epoch, the numbers in the History are those of all ranks together
+    (the same on every rank), ``callback`` runs on every rank (stopping when any rank's returns
+    True), and progress bars show on rank 0 only. Every rank must take the same number of
+    steps per epoch (a ``DistributedSampler`` sees to it; a different ``len`` is a ValueError).
 
     Returns:
       History: per-epoch training loss, validation loss and mIoU.
@@ -285,15 +325,25 @@ def train(
             )
     if optimizer is None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    precision = Precision(amp, device)
     disable = _progress_disabled(progress)
     from tqdm.auto import tqdm  # notebook bars in Jupyter, text bars elsewhere
 
+    parallel = distributed.active()  # several ranks: gradients and numbers are all-reduced
+    sampler = epoch_sampler(train_loader)
+    first_epoch = int(getattr(sampler, "epoch", 0))  # a later call continues the count
+    if parallel:
+        check_parallel_loader(train_loader, sampler)
+    net = data_parallel(model, device) if parallel else model  # what the forward pass calls
+    bare = getattr(net, "module", net)  # the model itself, for shape checks and buffers
     history = History()
     was_training = model.training
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=disable)
     try:
         for epoch in bar:
-            model.train()
+            net.train()
+            if sampler is not None:
+                sampler.set_epoch(first_epoch + epoch)  # type: ignore[attr-defined]
             total, count, k = 0.0, 0, num_classes
             batches = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, disable=disable)
             for batch in batches:
@@ -303,17 +353,18 @@ def train(
                 # A seglab UNet's output shape is known in advance: check the targets before
                 # the forward pass, which in train mode updates BatchNorm's running statistics,
                 # so that a bad batch stops training without changing the model at all.
-                expected = _logits_shape(model, images)
+                expected = _logits_shape(bare, images)
                 if expected is not None:
                     _check_num_classes(num_classes, expected)
                     target = check_target(expected, target, ignore_index)
-                logits = model(images)  # (B, K, H, W)
-                batch_loss = compute_loss(
-                    logits, target, loss, num_classes=num_classes, ignore_index=ignore_index
-                )
+                with precision.autocast():
+                    logits = net(images)  # (B, K, H, W)
+                    batch_loss = compute_loss(
+                        logits, target, loss, num_classes=num_classes, ignore_index=ignore_index
+                    )
                 optimizer.zero_grad(set_to_none=True)
-                batch_loss.backward()
-                optimizer.step()
+                # backward() also averages the gradients over the ranks (DDP's all-reduce)
+                precision.backward_and_step(batch_loss, optimizer)
                 if scheduler is not None:
                     scheduler.step()  # per batch: OneCycleLR's total_steps counts batches
                 value = batch_loss.item()
@@ -321,6 +372,10 @@ def train(
                 count += len(images)
                 k = logits.shape[1]
                 batches.set_postfix(loss=f"{value:.4f}")
+            if parallel:  # the loss of all ranks' samples together, the same on every rank
+                sums = distributed.all_sum(torch.tensor([total, count], dtype=torch.float64))
+                total, count = float(sums[0]), int(sums[1])
+                sync_buffers(bare)
             if count == 0:
                 raise ValueError("train_loader yielded no batches: is the dataset empty?")
             history.train_loss.append(total / count)
@@ -334,11 +389,14 @@ def train(
                 history.val_miou.append(result["miou"])
                 postfix["val_mIoU"] = f"{result['miou']:.3f}"
             bar.set_postfix(postfix)
-            if callback is not None and callback(epoch, history) is True:
+            stop = callback is not None and callback(epoch, history) is True
+            if distributed.any_rank(stop):  # every rank stops together
                 break
     finally:
         bar.close()
         model.train(was_training)
+        if sampler is not None:  # the next call to train() starts with the next epoch's shuffle
+            sampler.set_epoch(first_epoch + len(history.train_loss))  # type: ignore[attr-defined]
     return history
 
 
@@ -356,6 +414,11 @@ def evaluate(
     The confusion matrix is summed over the whole loader before IoUs are computed, so the
     mIoU is that of all pixels pooled - equal to ``seglab.metrics.mean_iou`` on all the
     predictions and targets at once, not an average of per-batch scores.
+
+    Inside a process group of several ranks, every rank must call ``evaluate`` (a collective
+    call), each with its own share of the data (e.g. ``seglab.distributed.shard``): the
+    confusion matrix and the loss are summed over the ranks, and every rank returns the numbers
+    of the whole data set. A rank whose share is empty takes part with nothing to add.
 
     Arguments:
       model (nn.Module): (B, C, H, W) float -> (B, K, H, W) logits.
@@ -395,6 +458,10 @@ def evaluate(
                 cm += confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
     finally:
         model.train(was_training)
+    if distributed.active():  # every rank's pixels and losses, pooled
+        cm = distributed.all_sum(torch.from_numpy(cm)).numpy()
+        sums = distributed.all_sum(torch.tensor([total, count], dtype=torch.float64))
+        total, count = float(sums[0]), int(sums[1])
     if count == 0:
         raise ValueError("the loader yielded no batches: is the dataset empty?")
     pixels = int(cm.sum())
@@ -436,3 +503,9 @@ def predict(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
         model.train(was_training)
     labels = labels.to(images.device)
     return labels[0] if single else labels
+
+
+if __name__ == "__main__":  # python -m seglab.train: the command line, in seglab/train_cli.py
+    from seglab.train_cli import main
+
+    raise SystemExit(main())
