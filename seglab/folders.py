@@ -1,8 +1,11 @@
-"""Training data from a folder: images and their label PNGs, as ``python -m seglab.label``
-writes them::
+"""Training data from folders: images and their label PNGs, matched by file name::
 
-    DIR/images/<name>.<ext>     any image PIL reads: grey, RGB or RGBA; PNG, JPEG, ...
+    IMAGES/<name>.<ext>         any image PIL reads: grey, RGB or RGBA; PNG, JPEG, ...
     DIR/labels/<name>.png       (H, W) uint8 class ids, 0 = background (mode L or P)
+
+``python -m seglab.label --images photos --out labelled`` writes ``labelled/labels/`` and leaves
+the images in ``photos/``; train on them with ``python -m seglab.train --data labelled --images
+photos``. Without ``--images``, the images are looked for in ``DIR/images/``.
 
 :func:`find_pairs` matches the two by file name, :class:`LabelFolder` serves them as tensors of
 one size for a ``DataLoader``, and :func:`scan_labels` reads every label once to find the
@@ -38,9 +41,9 @@ def find_pairs(images: Path, labels: Path) -> tuple[list[tuple[Path, Path]], lis
     """
     if not images.is_dir():
         raise ValueError(
-            f"no images folder {str(images)!r}. --data DIR expects DIR/images/<name>.<ext> and "
-            "DIR/labels/<name>.png (as python -m seglab.label writes); pass --images FOLDER "
-            "when the images are elsewhere."
+            f"no images folder {str(images)!r}: pass --images FOLDER, the folder you labelled "
+            "(python -m seglab.label leaves the images where they are), or put them in "
+            "DIR/images/ beside DIR/labels/."
         )
     if not labels.is_dir():
         raise ValueError(

@@ -1,11 +1,12 @@
 """``python -m seglab.train``: train the course's U-Net from the command line, on one process or
 many (``torchrun``), with checkpoints and ``--resume``.
 
-One process, on the course's synthetic scenes or on a folder the labelling tool wrote
-(``labelled/images/*`` and ``labelled/labels/<name>.png``, see :mod:`seglab.folders`)::
+One process, on the course's synthetic scenes or on what the labelling tool wrote
+(``python -m seglab.label --images photos --out labelled`` writes ``labelled/labels/*.png``;
+see :mod:`seglab.folders`)::
 
     python -m seglab.train --synthetic 200 --epochs 10 --out runs/unet
-    python -m seglab.train --data labelled --epochs 10 --out runs/unet
+    python -m seglab.train --data labelled --images photos --epochs 10 --out runs/unet
 
 Two processes on this machine (gloo on the CPU, nccl with one GPU each), the same global batch::
 
@@ -92,10 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument(
-        "--data", type=Path, metavar="DIR", help="DIR/images/* and DIR/labels/<name>.png"
+        "--data", type=Path, metavar="DIR", help="DIR/labels/<name>.png (seglab.label's OUT)"
     )
     source.add_argument("--synthetic", type=int, metavar="N", help="N synthetic course scenes")
-    p.add_argument("--images", type=Path, metavar="DIR", help="images, if not in DATA/images")
+    p.add_argument("--images", type=Path, metavar="DIR", help="the images (default DATA/images)")
     p.add_argument("--out", type=Path, metavar="DIR", required=True, help="checkpoint, history")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--epochs", type=int, default=10, metavar="N", help="default %(default)s")

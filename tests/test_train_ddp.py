@@ -301,6 +301,40 @@ def test_a_labelled_folder_trains_and_images_without_labels_are_left_out(
     assert load_model(tmp_path / "o" / "checkpoint.pt").config.num_classes == largest + 1
 
 
+def test_trains_on_what_seglab_label_writes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The real hand-over: python -m seglab.label's OUT (labels only; the images stay in their
+    own folder, hence --images) is what --data reads."""
+    pytest.importorskip("pycocotools")  # seglab.label writes RLE masks with it
+    from seglab.data import make_scene
+    from seglab.label import label_folder
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    images, annotations = [], []
+    for i in range(3):
+        scene = make_scene(10 + i, size=32)
+        Image.fromarray(scene.image).save(photos / f"p{i}.png")
+        images.append({"id": i + 1, "file_name": f"p{i}.png", "width": 32, "height": 32})
+        for (x0, y0, x1, y1), c in zip(scene.boxes.tolist(), scene.classes.tolist(), strict=True):
+            box = [x0, y0, x1 - x0 + 1, y1 - y0 + 1]  # XYWH
+            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "bbox": box,
+                                "category_id": c})  # fmt: skip
+    prompts = tmp_path / "boxes.json"
+    prompts.write_text(json.dumps({"images": images, "annotations": annotations}))
+    summary = label_folder(photos, tmp_path / "labelled", prompts=prompts)
+    assert not summary.problems
+    args = ["--data", str(tmp_path / "labelled"), "--images", str(photos), "--size", "32"]
+    args += ["--base-channels", "4", "--depth", "2", "--batch-size", "2", "--epochs", "1"]
+    history = run([*args, "--val-fraction", "0", "--out", str(tmp_path / "unet")])
+    assert history.epochs == 1
+    assert "3 training / 0 validation images" in capsys.readouterr().out
+    labels = sorted((tmp_path / "labelled" / "labels").glob("*.png"))
+    assert [p.name for p in labels] == ["p0.png", "p1.png", "p2.png"]
+    largest = max(int(np.asarray(Image.open(p)).max()) for p in labels)
+    assert largest >= 1  # SAM painted classes
+    assert load_model(tmp_path / "unet" / "checkpoint.pt").config.num_classes == largest + 1
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -331,7 +365,7 @@ def bad_folder(tmp_path: Path, case: str) -> Path:
         ("no labels", [], r"none of the 2 images .* has a label PNG .* \(e\.g\. img0\.png"),
         ("no labels folder", [], r"no labels folder .*: label the images first"),
         ("ok", ["--num-classes", "2"], r"class ids up to \d, but --num-classes is 2: pass"),
-        ("ok", ["--images", "nowhere"], r"no images folder 'nowhere'.*--images FOLDER"),
+        ("ok", ["--images", "nowhere"], r"no images folder 'nowhere': pass --images FOLDER"),
     ],
 )
 def test_bad_data_is_named_with_the_fix(tmp_path, capsys, case, extra, message) -> None:
