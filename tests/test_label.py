@@ -315,15 +315,34 @@ def test_each_image_is_embedded_once(inputs, sam, tmp_path, monkeypatch):
     assert len(calls) == 1
 
 
+def _no_segmenter(*args, **kwargs):
+    raise AssertionError("a finished image was segmented again")
+
+
+def test_other_weights_under_the_same_name_redo_every_image(inputs, sam, tmp_path):
+    import copy
+
+    import torch
+
+    folder, prompts = inputs
+    out = tmp_path / "out"
+    label_folder(folder, out, prompts=prompts, sam=sam)
+    retrained = copy.deepcopy(sam)  # e.g. a newer seglab's mini-SAM, still called "mini"
+    with torch.no_grad():
+        retrained.mask_decoder.iou_prediction_head.layers[-1].bias.add_(0.01)
+    summary = label_folder(folder, out, prompts=prompts, sam=retrained)
+    assert summary.labelled == tuple(sorted(GOOD)) and summary.skipped == ()
+
+
 def test_rerun_skips_finished_images_and_redoes_changed_prompts(inputs, sam, tmp_path):
     folder, prompts = inputs
     out = tmp_path / "out"
     label_folder(folder, out, prompts=prompts, sam=sam)
     before = _files(out)
-    # nothing to do: no model is needed (this checkpoint would not even load)
-    bogus = tmp_path / "bogus.pt"
-    bogus.write_bytes(b"not a checkpoint")
-    again = label_folder(folder, out, prompts=prompts, checkpoint=bogus)
+    # nothing to do: no image is segmented again (the segmenter would fail if it were built)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("seglab.label.segment.Segmenter", _no_segmenter)
+        again = label_folder(folder, out, prompts=prompts, sam=sam)
     assert again.labelled == () and again.skipped == tuple(sorted(GOOD))
     assert _files(out) == before
     # one box moved: that image (and only it) is labelled again

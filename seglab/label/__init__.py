@@ -32,7 +32,8 @@ several machines the images and ``out`` must therefore be on a file system they 
 
 **Interrupted runs.** Every file is written under a temporary name and renamed when complete,
 the label PNG before its part; an image counts as finished when its PNG and part exist and the
-part was made from the same image bytes, image id, prompts, model name and settings. A re-run
+part was made from the same image bytes, image id, prompts, model (its name and the SHA-256
+of its weights) and settings. A re-run
 skips finished images and removes temporary files a killed run left, so a killed job restarted
 loses nothing.
 
@@ -165,6 +166,47 @@ def _plan(
                 Problem(name, f"shares the output name labels/{stem}.png with {others}; rename one")
             )
     return [job for job in jobs if job.stem not in clashes], problems, categories
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _weights_sha256(sam: Sam) -> str:
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(sam.state_dict().items()):
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _model_identity(model: str, checkpoint: str | os.PathLike[str] | None, sam: Sam | None) -> str:
+    """``model`` plus what pins its weights, so that new weights redo finished images.
+
+    The name alone is not enough: the mini-SAM that ships with seglab changes between versions,
+    and a checkpoint file can be replaced under the same name. A model passed in as ``sam``,
+    and mini-SAM by name (loaded here: 5 MB, milliseconds), are pinned by their weights, so the
+    two write the same files; a checkpoint file by its SHA-256 (read once per run); an official
+    model by the registry's SHA-256 of its download, so that a re-run with nothing left to do
+    never loads a ViT.
+    """
+    from seglab.sam import get_model_info, load_sam
+
+    if sam is None and checkpoint is None and get_model_info(model).sha256 is None:
+        sam = load_sam(model, device="cpu")
+    if sam is not None:
+        return f"{model}@weights:{_weights_sha256(sam)}"
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        return f"{model}@file:{_file_sha256(path) if path.is_file() else 'missing'}"
+    return f"{model}@{get_model_info(model).sha256}"
 
 
 def _request(job: _Job, data: bytes, model: str, auto: AutoSettings) -> dict[str, Any]:
@@ -364,6 +406,7 @@ def _work(
 
     result = _RankResult()
     built: list[Segmenter] = []
+    identity = _model_identity(model, checkpoint, sam)  # part of each image's request
     # A killed run's temporary files: this rank owns these images now, so no one writes them.
     _remove_stale(out / "labels", {f"{job.stem}.png" for job in mine})
     _remove_stale(out / "parts", {f"{job.stem}.json" for job in mine})
@@ -386,7 +429,7 @@ def _work(
         bar = tqdm(mine, desc=f"labelling (rank 0 of {info.world_size})", unit="image")
     for job in bar:
         try:
-            labelled, problem = _label_one(job, images, out, model, auto, segmenter)
+            labelled, problem = _label_one(job, images, out, identity, auto, segmenter)
         except _ModelError as exc:
             result.problems.append(Problem(f"model {model!r}", str(exc)))
             break
