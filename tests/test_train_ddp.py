@@ -200,7 +200,7 @@ def test_a_killed_rank_restarted_with_resume_ends_at_the_uninterrupted_weights(
     cli = [*TINY, "--epochs", str(EPOCHS), "--out", str(out)]
     killed = torchrun(["--standalone", "--nproc-per-node", "2", str(tmp_path / "kill.py"), *cli])
     assert killed.returncode != 0, killed.stdout
-    assert "Signals.SIGKILL" in killed.stderr or "SIGKILL" in killed.stderr, killed.stderr[-2000:]
+    assert "SIGKILL" in killed.stderr, killed.stderr[-2000:]  # torchrun names the signal
     ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
     assert 1 <= ckpt["epoch"] < EPOCHS  # the last complete epoch, not the end
 
