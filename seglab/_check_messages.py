@@ -56,8 +56,10 @@ def failure_text(
       case (Case): the failing case.
       facts (dict): what happened: ``got`` (the returned value), ``raised`` (an exception),
         ``empty_message``, ``library`` (the module of numpy or torch that raised the expected
-        error instead of the answer's own check), ``mutated`` (the position of an argument
-        changed in place), ``problem`` (what differs), ``warnings``, ``printed``.
+        error instead of the answer's own check), ``unmentioned`` (what the expected error's
+        message should name but does not, see ``Case.mentions``), ``mutated`` (the position
+        of an argument changed in place), ``problem`` (what differs), ``warnings``,
+        ``printed``.
       mistake (Mistake | None): the known mistake the answer behaves like.
 
     Returns:
@@ -101,6 +103,13 @@ def _what_happened(question: Question, case: Case, facts: dict[str, object]) -> 
             f'raise {type(raised).__name__}("pred is None; pass a numpy array").'
         ]
     expected = f"Expected: {case.expectation()}."
+    if raised is not None and facts.get("unmentioned"):
+        return [
+            expected,
+            f"Your function raised {describe(raised)}, the right type, but its message does "
+            f"not name {facts['unmentioned']}. Say what was passed and what would work, so "
+            "that the caller can fix the call without reading your code.",
+        ]
     if raised is not None and facts.get("library"):
         return [
             expected,

@@ -198,7 +198,13 @@ def _compare_arrays(expected: np.ndarray, got: object) -> str | None:
 
 
 def same_input(before: object, after: object) -> bool:
-    """True when an argument was not modified in place (arrays and tensors only)."""
+    """True when an argument was not modified in place: arrays and tensors, also inside lists
+    and tuples (a list of per-rank gradients); a list that only grew or shrank counts as
+    unchanged, as do other values."""
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+        if len(before) != len(after):
+            return True
+        return all(same_input(b, a) for b, a in zip(before, after, strict=True))
     if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
         return before.shape == after.shape and bool(
             np.array_equal(before, after, equal_nan=before.dtype.kind == "f")

@@ -17,7 +17,8 @@ passed (shape, dtype and a few values for arrays), what was expected and what ca
 - the function **raised**: "your function raised ZeroDivisionError('division by zero') for
   <case>";
 - a case where an error **is** expected: "expected a TypeError for <case>, but your function
-  returned 0.0";
+  returned 0.0"; when the case lists what the message must name (``Case(mentions=...)``,
+  e.g. the nearest valid batch sizes), an error whose message leaves one out fails too;
 - the learner copy's placeholder (a function whose body still reads
   ``raise NotImplementedError("your code here")``, or a value left as ``...``) is reported as
   **not attempted yet**, so a learner notebook runs top to bottom without an error;
@@ -48,6 +49,7 @@ import contextlib
 import copy
 import inspect
 import io
+import re
 import textwrap
 import types
 import warnings
@@ -145,6 +147,12 @@ class Case:
       sanity (bool): True for a case that checks that ordinary input still works and that no
         known wrong answer is expected to fail first. The tests require every other case to
         be the first failure of at least one known wrong answer.
+      mentions (tuple): for a ``raises`` case, what the error's message must name so that the
+        caller can fix the call: each item a word or number (or a tuple of alternatives, e.g.
+        ``("world_size", "world size")``), found case-insensitively as a whole word, so
+        ``"28"`` is not found in ``"128"``. Catches an error raised by luck (Python's own
+        ``TypeError`` for ``"0.1" * 4``) and a message that says what is wrong but not what
+        would work.
     """
 
     description: str
@@ -156,6 +164,7 @@ class Case:
     why: str = ""
     kwargs: dict[str, object] = field(default_factory=dict)
     sanity: bool = False
+    mentions: tuple[str | tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         given = [self.expected is not _NOTHING, self.raises is not None, self.verify is not None]
@@ -169,6 +178,10 @@ class Case:
                 f"Case {self.description!r} uses verify, so it needs expect_text: what is "
                 "expected, in words."
             )
+        if self.mentions and self.raises is None:
+            raise ValueError(
+                f"Case {self.description!r}: mentions is for a case that expects an error."
+            )
 
     def make_args(self) -> tuple[object, ...]:
         """Fresh positional arguments for one call."""
@@ -177,7 +190,8 @@ class Case:
     def expectation(self) -> str:
         """What this case expects, in words."""
         if self.raises is not None:
-            return f"a {_exception_names(self.raises)}"
+            named = f" whose message names {_mention_list(self.mentions)}" if self.mentions else ""
+            return f"a {_exception_names(self.raises)}{named}"
         if self.verify is not None:
             return self.expect_text
         return self.expect_text or describe(self.expected)
@@ -186,6 +200,27 @@ class Case:
 def _exception_names(types: type[Exception] | tuple[type[Exception], ...]) -> str:
     types = types if isinstance(types, tuple) else (types,)
     return " or ".join(t.__name__ for t in types)
+
+
+def _mention_list(mentions: Sequence[str | tuple[str, ...]]) -> str:
+    """``("30", ("world_size", "world size"))`` as "30 and world_size (or world size)"."""
+    words = [
+        m if isinstance(m, str) else f"{m[0]} (or {' or '.join(m[1:])})" if len(m) > 1 else m[0]
+        for m in mentions
+    ]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _missing_mentions(
+    mentions: Sequence[str | tuple[str, ...]], message: str
+) -> list[str | tuple[str, ...]]:
+    """The items of ``mentions`` that ``message`` does not name (as a whole word, any case)."""
+
+    def named(word: str) -> bool:
+        pattern = rf"(?<![\w.]){re.escape(word)}(?!\w|\.\d)"
+        return re.search(pattern, message, flags=re.IGNORECASE) is not None
+
+    return [m for m in mentions if not any(named(w) for w in ((m,) if isinstance(m, str) else m))]
 
 
 @dataclass(frozen=True)
@@ -498,6 +533,9 @@ class Question:
             library = _library_raised(exc)
             if library is not None:  # e.g. the max of an empty array: no check of the answer's
                 return {**facts, "raised": exc, "library": library}
+            missing = _missing_mentions(case.mentions, str(exc))
+            if missing:
+                return {**facts, "raised": exc, "unmentioned": _mention_list(missing)}
             return None
         if case.raises is not None:
             return facts

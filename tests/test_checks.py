@@ -660,3 +660,93 @@ def test_an_expected_error_raised_inside_numpy_does_not_count():
         return int(np.asarray(values).max())
 
     assert _refuse_empty().check(checked).passed
+
+
+# --------------------------------------------------------------------------- what an error names
+
+
+def _per_rank() -> Question:
+    return Question(
+        "q1",
+        "per-rank batch",
+        [
+            Case("32 on 4", (32, 4), expected=8),
+            Case(
+                "30 on 4",
+                (30, 4),
+                raises=ValueError,
+                mentions=("30", "28", "32"),
+                why="name the valid batches.",
+            ),
+            Case(
+                "a string",
+                ("32", 4),
+                raises=TypeError,
+                mentions=(("global_batch", "global batch"),),
+            ),
+        ],
+        hints=["h"],
+        solution="",
+        arg_names=("global_batch", "world_size"),
+    )
+
+
+def _divide(global_batch, world_size, *, message="global batch {g}: use {lo} or {hi}"):
+    if not isinstance(global_batch, int):
+        raise TypeError(f"global batch must be an int, got {global_batch!r}")
+    if global_batch % world_size:
+        lo, hi = global_batch // world_size * world_size, -(-global_batch // world_size)
+        raise ValueError(message.format(g=global_batch, lo=lo, hi=hi * world_size))
+    return global_batch // world_size
+
+
+def test_an_error_must_name_what_the_case_mentions():
+    assert _per_rank().check(_divide).passed
+
+    def vague(g, w):
+        return _divide(g, w, message="not divisible")
+
+    result = _per_rank().check(vague)
+    assert result.case == "30 on 4"
+    assert "Expected: a ValueError whose message names 30, 28 and 32." in result.message
+    assert "the right type, but its message does not name 30, 28 and 32." in result.message
+    assert "Why: name the valid batches." in result.message
+
+    def half(g, w):  # 128 is not 28, 3.28 is not 28: whole words only
+        return _divide(g, w, message="{g} is not divisible: use 128 or 3.28 or {hi}")
+
+    result = _per_rank().check(half)
+    assert "does not name 28." in result.message
+
+
+def test_alternative_mentions_and_an_error_raised_by_luck():
+    def lucky(g, w):  # no type check: '32' % 4 raises Python's own TypeError, naming nothing
+        if g % w:
+            return _divide(g, w)
+        return g // w
+
+    result = _per_rank().check(lucky)
+    assert result.case == "a string"
+    assert "does not name global_batch (or global batch)." in result.message
+    with pytest.raises(ValueError, match="mentions is for a case that expects an error"):
+        Case("c", (1,), expected=1, mentions=("1",))
+
+
+def test_a_list_of_tensors_changed_in_place_is_caught():
+    question = Question(
+        "q1",
+        "total",
+        [Case("two tensors", ([torch.ones(2), torch.ones(2)],), expected=4.0)],
+        hints=["h"],
+        solution="",
+        arg_names=("tensors",),
+    )
+
+    def adds_in_place(tensors):
+        total = tensors[0]
+        total += tensors[1]  # rank 0's tensor, changed
+        return float(total.sum())
+
+    result = question.check(adds_in_place)
+    assert "changed its input tensors in place" in result.message
+    assert question.check(lambda ts: float(sum(t.sum() for t in ts))).passed
