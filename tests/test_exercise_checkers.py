@@ -27,6 +27,7 @@ import _wrong_ex04_segment_everything  # noqa: F401
 import _wrong_ex05_unet  # noqa: F401
 import _wrong_ex06_training_loop  # noqa: F401
 import _wrong_ex07_labels_from_boxes  # noqa: F401
+import _wrong_ex08_scaling_out  # noqa: F401
 import nbformat
 import numpy as np
 import pytest
@@ -311,3 +312,17 @@ def test_case_arguments_are_the_same_on_every_call(qid):
     for case in QUESTIONS[qid].cases:
         first, second = fingerprint(case.make_args()), fingerprint(case.make_args())
         assert same_fingerprint(first, second), f"{qid}: {case.description!r} is not seeded"
+
+
+def test_an_error_that_does_not_name_the_fix_is_caught_by_what_it_leaves_out():
+    """ex08's error cases list what the message must name (Case.mentions): an error raised
+    by luck (Python's own TypeError) or one that leaves out the fix is reported as such."""
+    import _wrong_ex08_scaling_out as wrong08
+
+    vague = QUESTIONS["ex08_scaling_out.q2"].check(wrong08.per_rank_batch_with_a_vague_error)
+    assert "its message does not name 30, 4, 28 and 32." in vague.message
+    one = QUESTIONS["ex08_scaling_out.q2"].check(wrong08.per_rank_batch_suggesting_one_size)
+    assert "its message does not name 28." in one.message
+    lucky = QUESTIONS["ex08_scaling_out.q1"].check(wrong08.shard_checking_the_type_of_n_items_only)
+    assert "raised TypeError(\"'<' not supported between instances of 'str'" in lucky.message
+    assert "its message does not name rank." in lucky.message

@@ -10,6 +10,7 @@ module                                        notebook
 ``seglab.exercises.ex05_unet``                ``exercises/05_unet.ipynb``
 ``seglab.exercises.ex06_training_loop``       ``exercises/06_training_loop.ipynb``
 ``seglab.exercises.ex07_labels_from_boxes``   ``exercises/07_labels_from_boxes.ipynb``
+``seglab.exercises.ex08_scaling_out``         ``exercises/08_scaling_out.ipynb``
 ============================================  =========================================
 
 Each module defines ``q1``, ``q2``, ... (:class:`seglab.checks.Question` objects) and the
