@@ -29,6 +29,9 @@ def small_quiz() -> Quiz:
 # --------------------------------------------------------------------------- the content
 
 
+VERDICT = re.compile(r"(?:right|correct|wrong|not quite|incorrect)\b", re.IGNORECASE)
+
+
 def test_every_lesson_has_a_quiz():
     assert LESSONS and available() == LESSONS
 
@@ -44,6 +47,10 @@ def test_each_quiz_has_3_to_5_questions_with_an_explanation_for_every_answer(les
         if question.kind == "choice":
             assert 3 <= len(question.choices) <= 4
             assert all(text and len(why) > 20 for text, why in question.choices.values())
+            # the feedback already starts with "Right:" or "Not quite:"; a why that says it
+            # again reads "Right: Right: ..."
+            verdicts = [w for _, w in question.choices.values() if VERDICT.match(w)]
+            assert not verdicts, f"quiz {lesson}: explanations that repeat the verdict: {verdicts}"
             assert question.answer in question.choices
         else:
             assert question.why and question.hint and question.tolerance >= 0
