@@ -93,7 +93,9 @@ def test_bad_arguments_are_explained(tmp_path):
         run(tmp_path, "--steps", "0")
     with pytest.raises(ValueError, match="multiple of 16"):
         train_mini.main(["--image-size", "100", "--out", str(tmp_path)])
-    for name in ("--box-share", "--synthetic-share", "--nonsquare"):
+    with pytest.raises(ValueError, match="--encoder must be 'vit' or 'conv', got 'cnn'"):
+        train_mini.main(["--encoder", "cnn", "--out", str(tmp_path)])
+    for name in ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score"):
         with pytest.raises(ValueError, match=f"{name} must be in \\[0, 1\\], got 1.5"):
             train_mini.main([name, "1.5", "--out", str(tmp_path)])
     # resuming with another model size is refused, not silently mixed
@@ -171,3 +173,14 @@ def test_decode_many_equals_one_decoder_call_per_image():
             )
             torch.testing.assert_close(low[k : k + 1], low_k)
             torch.testing.assert_close(iou[k : k + 1], iou_k)
+
+
+def test_iou_targets_rank_the_clicked_entity_above_its_ancestors():
+    from seglab.sam.interactive import iou_targets
+
+    # 1 prompt, 3 outputs, 3 targets (entity, its object, its group; the group is missing)
+    ious = torch.tensor([[[1.0, 0.5, -1.0], [0.5, 1.0, -1.0], [0.1, 0.2, -1.0]]])
+    torch.testing.assert_close(iou_targets(ious), torch.tensor([[1.0, 1.0, 0.2]]))  # SAM: alike
+    got = iou_targets(ious, 0.8)[0]
+    torch.testing.assert_close(got, torch.tensor([1.0, 0.8, 0.16]))
+    assert got[0] > got[1]  # the entity's own mask is the top-scored one

@@ -285,6 +285,20 @@ def match_targets(losses: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
+def iou_targets(ious: torch.Tensor, ancestor_score: float = 1.0) -> torch.Tensor:
+    """What the IoU head should predict for each output: (K, M, T) IoUs -> (K, M).
+
+    ``ious[k, m, t]`` is output m's IoU with target t of prompt k, -1 where the target does not
+    exist; target 0 is the clicked entity, targets 1 and 2 its ancestors (its object, its
+    group). Each output's target is its best IoU, an ancestor's counted ``ancestor_score``
+    times: with 1.0 (SAM) every granularity scores alike; below 1, a perfect mask of the entity
+    itself outscores a perfect mask of what contains it.
+    """
+    weight = torch.ones(ious.shape[-1])
+    weight[1:] = ancestor_score
+    return (ious.clamp(min=0) * weight).max(-1).values
+
+
 def batch_loss(
     sam: Sam,
     embeddings: torch.Tensor,
@@ -297,6 +311,7 @@ def batch_loss(
     box_share: float = 0.4,
     loss_size: int = 128,
     interior_share: float = 0.5,
+    ancestor_score: float = 1.0,
 ) -> tuple[torch.Tensor, int, dict[str, float]]:
     """Summed loss over the sampled entities and interaction rounds of a batch of scenes.
 
@@ -311,6 +326,10 @@ def batch_loss(
       loss_size: side of the square frame the losses are computed in (logits are upsampled
         from the 64 x 64 low-res output; targets are downsampled by area).
       interior_share: chance that a corrective point is the careful user's click.
+      ancestor_score: what the IoU head should say for a mask of a clicked entity's *ancestor*
+        (its object, its group), as a factor on that mask's IoU. 1.0: every valid target
+        counts alike (SAM). Below 1, a perfect mask of the clicked entity itself outscores a
+        perfect mask of what contains it, so the top-scored of the 3 masks is the entity.
 
     Returns (loss sum, number of mask terms, stats: mean IoU of the trained mask per prompt
     type and round).
@@ -387,7 +406,7 @@ def batch_loss(
             else:  # one output, one target: the one aimed at
                 mask_loss = mask_losses(logits, gt_s[ar, aim], valid_s).sum()
                 trained = torch.zeros(n, dtype=torch.int64)
-            true_iou = ious.max(-1).values.clamp(min=0)  # each output vs its best target
+            true_iou = iou_targets(ious, ancestor_score)
             iou_loss = F.mse_loss(iou_pred, true_iou, reduction="none").mean(1).sum()
             total = total + mask_loss + iou_loss
             terms += int(tvalid.sum()) if multimask else n

@@ -64,6 +64,8 @@ class TrainConfig:
       objects_per_image: at most this many prompted entities per scene.
       corrections: corrective-point rounds after the first prompt.
       box_share: chance that an entity's first prompt is a box instead of a point.
+      ancestor_score: the IoU head's target for a mask of a clicked entity's ancestor, as a
+        factor on its IoU (:func:`seglab.sam.interactive.batch_loss`); 1.0 is SAM's.
       synthetic_share: share of the batch drawn from ``make_scene`` instead of the bank.
       nonsquare: share of synthetic scenes (and bank composites) that are not square.
       bank_size: composites in the bank; ``bank_dir``: where it is cached.
@@ -92,6 +94,7 @@ class TrainConfig:
     objects_per_image: int = 5
     corrections: int = 3
     box_share: float = 0.4
+    ancestor_score: float = 1.0
     synthetic_share: float = 0.25
     nonsquare: float = 0.25
     bank_size: int = 8000
@@ -134,7 +137,7 @@ class TrainConfig:
             raise ValueError(f"--encoder must be 'vit' or 'conv', got {self.encoder!r}")
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
-        for name in ("box_share", "synthetic_share", "nonsquare"):
+        for name in ("box_share", "synthetic_share", "nonsquare", "ancestor_score"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(self, name)}"
@@ -254,6 +257,7 @@ SCHEDULE_FIELDS = (
     "objects_per_image",
     "corrections",
     "box_share",
+    "ancestor_score",
     "synthetic_share",
     "nonsquare",
     "bank_size",
@@ -377,6 +381,7 @@ def train(config: TrainConfig) -> dict[str, object]:
                 c.corrections,
                 MIN_AREA,
                 c.box_share,
+                ancestor_score=c.ancestor_score,
             )
             loss = total / max(terms, 1)
             opt.zero_grad(set_to_none=True)

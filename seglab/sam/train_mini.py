@@ -40,6 +40,7 @@ _HELP = {
     "objects_per_image": "prompted entities per scene",
     "corrections": "corrective-point rounds after the first prompt",
     "box_share": "share of first prompts that are boxes",
+    "ancestor_score": "IoU-head target factor for masks of a clicked entity's ancestors",
     "synthetic_share": "share of each batch drawn from seglab.data.make_scene",
     "nonsquare": "share of non-square scenes",
     "bank_size": "photo composites rendered once into the bank",
