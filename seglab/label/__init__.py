@@ -168,14 +168,6 @@ def _plan(
     return [job for job in jobs if job.stem not in clashes], problems, categories
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _weights_sha256(sam: Sam) -> str:
     import torch
 
@@ -204,8 +196,11 @@ def _model_identity(model: str, checkpoint: str | os.PathLike[str] | None, sam: 
     if sam is not None:
         return f"{model}@weights:{_weights_sha256(sam)}"
     if checkpoint is not None:
+        import pooch  # the file hash seglab.sam.download checks downloads with
+
         path = Path(checkpoint)
-        return f"{model}@file:{_file_sha256(path) if path.is_file() else 'missing'}"
+        digest = pooch.file_hash(str(path), alg="sha256") if path.is_file() else "missing"
+        return f"{model}@file:{digest}"
     return f"{model}@{get_model_info(model).sha256}"
 
 
