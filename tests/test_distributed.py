@@ -58,7 +58,7 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
     script.write_text(
         textwrap.dedent(
             """
-            import json, torch
+            import json, sys, torch
             from seglab.distributed import (
                 active, all_sum, any_rank, broadcast_object, gather_objects, process_group, shard
             )
@@ -73,7 +73,9 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
                     any_rank(False),
                     broadcast_object("from 0" if info.rank == 0 else None),
                 ]
-                print("RESULT", json.dumps([info.backend, info.world_size, got, more]), flush=True)
+                # one write per line: print() splits it, and the ranks share stdout
+                result = json.dumps([info.backend, info.world_size, got, more])
+                sys.stdout.write(f"RESULT {result}\\n")
             """
         )
     )
@@ -98,3 +100,34 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
         [*sums, [1, 10], True, False, "from 0"],
         [*sums, [2, 20], True, False, "from 0"],
     ]
+
+
+def test_a_rank_that_raises_does_not_wait_for_the_others(tmp_path):
+    """A rank whose block raised leaves at once with its own error (process_group meets the
+    others at a barrier only when its block ends normally), while its peer waits in a
+    collective call it will never complete: torchrun then stops the job, no 30-minute hang."""
+    script = tmp_path / "job.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from seglab.distributed import gather_objects, process_group
+            with process_group() as info:
+                if info.rank == 1:
+                    raise RuntimeError("rank 1 fails on purpose")
+                gather_objects(info.rank)  # rank 1 never gets here
+            sys.stdout.write(f"rank {info.rank} left its group\\n")
+            """
+        )
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    proc = subprocess.run(
+        [*cmd, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode != 0
+    assert "rank 1 fails on purpose" in proc.stderr
+    assert "left its group" not in proc.stdout
