@@ -219,6 +219,19 @@ _CELLS_STATE = """(widget) => {
 }"""
 
 
+def _close_kernel_restarting_dialog(page) -> None:
+    """Wait for JupyterLab's "Kernel Restarting" dialog after a kernel died, and close it.
+
+    JupyterLab notices a dead kernel within seconds and covers the page with this dialog; a
+    learner closes it, then clicks. Clicking at once raced the dialog: on a loaded machine the
+    dialog came first and took the click.
+    """
+    restarting = page.locator(".jp-Dialog", has_text="Kernel Restarting")
+    restarting.wait_for(timeout=60_000)
+    restarting.locator(".jp-mod-accept").click()
+    restarting.wait_for(state="detached", timeout=30_000)
+
+
 def _run_all_until(
     page, widget, selector: str = ".seglab-clicker", attempts: int = 5, timeout: float = 240
 ) -> None:
@@ -441,6 +454,11 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
 
             # 11. the kernel is gone: a click says to run the cell again
             os.kill(int((root / "kernel.pid").read_text()), signal.SIGKILL)
+            _close_kernel_restarting_dialog(page)
+            widget.scroll_into_view_if_needed()  # closing the dialog scrolled the notebook
+            box = widget.locator(".seglab-clicker-stage").bounding_box()
+            assert box is not None
+            stage.update(box)
             page.mouse.click(*at(120, 96))
             page.wait_for_function(
                 "() => document.querySelector('.seglab-clicker').dataset.dead === 'true'",
@@ -517,6 +535,7 @@ def test_answering_the_quiz_by_clicking_shows_the_kernels_feedback(
 
             # the kernel is gone: a click says so instead of waiting forever
             os.kill(int((root / "kernel-quiz.pid").read_text()), signal.SIGKILL)
+            _close_kernel_restarting_dialog(page)
             question.locator(f'.seglab-quiz-option[data-option="{wrong}"]').click()
             page.wait_for_function(
                 "el => el.textContent.startsWith('No answer from Python')",
