@@ -223,3 +223,21 @@ def test_every_module_stays_under_600_lines():
         if (n := len(p.read_text(encoding="utf-8").splitlines())) >= 600
     }
     assert not long, f"modules of 600 lines or more (split them): {long}"
+
+
+def test_what_the_lessons_run_is_in_the_course_install() -> None:
+    # `make lab`, environment.yml and Colab's install cell install the dependencies plus `lab`,
+    # not `dev`: a lesson that runs seglab.label needs the label extra's packages there too.
+    # (A fresh `make lab` once failed lesson 08 with "labelling needs pycocotools".)
+    course = {
+        Requirement(line).name.lower()
+        for line in PYPROJECT["project"]["dependencies"]
+        + PYPROJECT["project"]["optional-dependencies"]["lab"]
+    }
+    lessons = "".join(path.read_text() for path in sorted((ROOT / "notebooks").glob("*.ipynb")))
+    assert "seglab.label" in lessons, "no lesson runs seglab.label any more: drop this test"
+    needed = {
+        Requirement(line).name.lower()
+        for line in PYPROJECT["project"]["optional-dependencies"]["label"]
+    }
+    assert needed <= course, f"lesson 08 runs seglab.label, which needs {needed - course}"
