@@ -112,7 +112,9 @@ def process_group(backend: str | None = None) -> Iterator[DistInfo]:
 
     A group that was already initialised (by a caller) is used and left open; one initialised
     here is destroyed on the way out, after a barrier when the block ends normally, at once
-    when it raises.
+    when it raises. Destroying it stops its threads (see
+    :func:`_import_what_would_pin_the_group`), unless the caller still holds an object that
+    uses it, such as a ``DistributedDataParallel`` model: drop those inside the block.
     """
     if dist.is_available() and dist.is_initialized():
         yield world_info()
@@ -131,18 +133,31 @@ def process_group(backend: str | None = None) -> Iterator[DistInfo]:
         raise ValueError(f"backend must be 'gloo' or 'nccl', got {chosen!r}")
     if chosen == "nccl":
         torch.cuda.set_device(info.local_rank)
+    _import_what_would_pin_the_group()
     dist.init_process_group(chosen)
     try:
         yield world_info()
     except BaseException:
         dist.destroy_process_group()  # no barrier: the other ranks may never reach one
         raise
-    # No rank closes its connections while a peer is still finishing the last collective.
-    # (Once, on a loaded machine, a rank aborted at the very end of a 2-rank labelling with
-    # "terminate called without an active exception"; this barrier is the guard against a
-    # teardown race, the likeliest cause.)
-    dist.barrier()
+    dist.barrier()  # every rank has finished its last collective before any disconnects
     dist.destroy_process_group()
+
+
+def _import_what_would_pin_the_group() -> None:
+    """Import ``torch.distributed.nn`` while no process group exists.
+
+    ``torch.distributed.nn.functional`` binds ``group.WORLD`` as a default argument the first
+    time it is imported, and ``torch._dynamo`` (so ``torchvision``, so SAM) imports it. Imported
+    *after* ``init_process_group``, it would hold the group, and gloo's worker threads with it,
+    past ``destroy_process_group()`` until the interpreter exits. A worker thread that then
+    drops its last finished work (and the tensors it holds) needs the GIL while Python is
+    shutting down, and the process aborts with "terminate called without an active
+    exception" after it has done all its work: seen under load at the end of two-rank
+    labelling and training. Imported now, it binds None, and ``destroy_process_group()``
+    joins the threads while Python still runs.
+    """
+    import torch.distributed.nn  # noqa: F401
 
 
 def shard(items: Sequence[T], info: DistInfo | None = None) -> list[T]:

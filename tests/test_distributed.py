@@ -131,3 +131,47 @@ def test_a_rank_that_raises_does_not_wait_for_the_others(tmp_path):
     assert proc.returncode != 0
     assert "rank 1 fails on purpose" in proc.stderr
     assert "left its group" not in proc.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads thread names in /proc")
+def test_leaving_the_group_stops_its_threads_after_torchvision_was_imported(tmp_path):
+    """Importing torchvision (what SAM needs) inside the block once pinned the group: gloo's
+    threads outlived destroy_process_group() and could abort the process at exit."""
+    script = tmp_path / "job.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, sys, weakref
+            import torch, torch.distributed as dist
+            from seglab.distributed import all_sum, process_group
+
+            def gloo_threads():
+                names = [open(f"/proc/self/task/{t}/comm").read().strip()
+                         for t in os.listdir("/proc/self/task")]
+                return sorted(n for n in names if "gloo" in n)
+
+            with process_group() as info:
+                import torchvision  # noqa: F401
+                all_sum(torch.ones(2))
+                group = weakref.ref(dist.group.WORLD)
+                during = gloo_threads()
+            after = f"{gloo_threads()} {group() is None}"
+            sys.stdout.write(f"RESULT {info.rank} {len(during)} {after}\\n")
+            """
+        )
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    proc = subprocess.run(
+        [*cmd, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = sorted(x.split("RESULT ", 1)[1] for x in proc.stdout.splitlines() if "RESULT" in x)
+    assert len(results) == 2, proc.stdout
+    for rank, line in enumerate(results):
+        _, during, after = line.split(" ", 2)
+        assert int(during) > 0  # the check sees gloo's threads while the group is open
+        assert after == "[] True", f"rank {rank}: gloo threads or the group left: {after}"
