@@ -86,9 +86,22 @@ def _python() -> str | None:
     for version in ("3.13", "3.12"):
         found = shutil.which(f"python{version}")
         pyenv = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python3")))
-        if found or pyenv:
-            return found or pyenv[-1]
+        # a pyenv shim is on PATH even where that version is not selected, and then fails:
+        # take the first candidate that runs and says it is this version
+        for candidate in [*([found] if found else []), *reversed(pyenv)]:
+            if _runs_as(candidate, version):
+                return candidate
     return None
+
+
+def _runs_as(python: str, version: str) -> bool:
+    """Whether ``python`` starts and is Python ``version`` (e.g. "3.13")."""
+    check = "import sys; print('%d.%d' % sys.version_info[:2])"
+    try:
+        done = subprocess.run([python, "-c", check], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == version
 
 
 def _pip(*args: str) -> None:
