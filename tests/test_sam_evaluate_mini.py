@@ -36,3 +36,55 @@ def test_evaluate_predictor_reports_every_figure_in_range():
         assert 0.0 <= figures[key] <= 1.0, (key, figures)
     assert -1.0 <= figures["iou_head_spearman"] <= 1.0
     assert figures["amg_masks_per_scene"] >= 0
+
+
+def test_the_resolution_ceiling_is_low_for_thin_shapes_and_rises_with_the_low_res_side():
+    from seglab.sam.evaluate_mini import mask_resolution_ceiling
+
+    yy, xx = np.mgrid[:256, :256]
+    disc = (yy - 128) ** 2 + (xx - 128) ** 2 < 60**2
+    assert mask_resolution_ceiling(disc) > 0.98  # a big round object comes back whole
+    line = np.zeros((256, 256), dtype=bool)
+    line[100:102, 20:230] = True  # 2 px wide: thinner than a 4-px low-res cell
+    at_64 = mask_resolution_ceiling(line)
+    at_128 = mask_resolution_ceiling(line, low_res=128)
+    assert at_64 < 0.8 and at_128 > at_64
+    small = np.zeros((300, 200), dtype=bool)  # not square, not the input size
+    small[40:52, 30:45] = True
+    assert 0.0 < mask_resolution_ceiling(small) <= 1.0
+    for bad in (disc.astype(np.uint8), disc[None]):
+        with pytest.raises(ValueError, match="bool"):
+            mask_resolution_ceiling(bad)
+    with pytest.raises(ValueError, match="low_res"):
+        mask_resolution_ceiling(disc, low_res=512)
+
+
+@pytest.mark.slow  # renders the 40 evaluation composites: about 10 s
+def test_the_model_cards_resolution_ceilings_are_what_the_composites_give():
+    """The figures of MODEL_CARD.md's "What the output resolution allows", recomputed."""
+    from pathlib import Path
+
+    from seglab.sam.bank import eval_composite
+    from seglab.sam.evaluate_mini import _object_ids, mask_resolution_ceiling
+
+    composites = [eval_composite(i) for i in range(40)]
+    objects = [c.masks[k] for c in composites for k in _object_ids(c)]
+    parts = [
+        c.masks[k]
+        for c in composites
+        for k in map(int, np.flatnonzero(c.kinds == 2))
+        if c.parents[k] >= 0 and c.own_region(k).sum() >= 48
+    ]
+    card = (Path(__file__).parents[1] / "seglab/sam/weights/MODEL_CARD.md").read_text()
+    lines = [f"{len(objects)} objects", f"{len(parts)} parts"]
+    for masks in (objects, parts):
+        at_64 = np.array([mask_resolution_ceiling(m) for m in masks])
+        at_128 = np.array([mask_resolution_ceiling(m, low_res=128) for m in masks])
+        lines += [
+            f"{at_64.mean():.3f}",
+            f"{at_128.mean():.3f}",
+            f"{(at_64 < 0.9).mean():.0%} ".replace("%", " %"),
+            f"{(at_64 < 0.7).mean():.0%} ".replace("%", " %"),
+        ]
+    missing = [text for text in lines if text not in card]
+    assert not missing, f"the model card does not say {missing}"

@@ -3,7 +3,8 @@
 Everything here goes through the unchanged ``segment_anything`` API (``SamPredictor``,
 ``SamAutomaticMaskGenerator``), so the same code measures mini-SAM and an official checkpoint.
 Held-out scenes come from their own seed family (``HELDOUT_TAG``), disjoint from the training
-scenes of :mod:`seglab.sam.train_mini`.
+scenes of :mod:`seglab.sam.train_mini`. :func:`mask_resolution_ceiling` says how much of a
+mask the model's low-res output can carry at all, whatever the weights.
 """
 
 from __future__ import annotations
@@ -281,3 +282,43 @@ def evaluate_photos(
         "amg_masks_on_photos": per_photo,
         "amg_min_masks_on_photos": int(min(per_photo)),
     }
+
+
+def mask_resolution_ceiling(mask: np.ndarray, img_size: int = 256, low_res: int = 0) -> float:
+    """The IoU a SAM-style model can reach at best on ``mask`` through its low-res output.
+
+    SAM predicts ``low_res`` x ``low_res`` logits (``img_size // 4`` by default: 64 for
+    mini-SAM's 256-px input) and ``SamPredictor`` upsamples them bilinearly to the input, then
+    to the image, and thresholds at 0. Fine detail smaller than a low-res cell cannot come
+    back. This feeds that pipeline the best low-res map there is for ``mask`` itself (its
+    area-averaged cover of each cell, as logits) and returns the IoU of what comes out with
+    ``mask``: an estimate of the ceiling that no training of that architecture can beat by
+    much.
+
+    Arguments:
+      mask (np.ndarray): (H, W) bool, the true mask, in the image's own pixels.
+      img_size (int): the model's input side (the longest image side is resized to it).
+      low_res (int): the side of the predicted logits; 0 means ``img_size // 4`` (SAM's).
+
+    Returns:
+      float: IoU in [0, 1].
+    """
+    import torch.nn.functional as F
+
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or mask.dtype != bool:
+        raise ValueError(f"mask must be an (H, W) bool array, got {mask.dtype} {mask.shape}")
+    low = low_res or img_size // 4
+    if img_size <= 0 or low <= 0 or low > img_size:
+        raise ValueError(f"need 0 < low_res <= img_size, got low_res={low}, img_size={img_size}")
+    h, w = mask.shape
+    scale = img_size / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))  # ResizeLongestSide
+    target = torch.from_numpy(mask.astype(np.float32))[None, None]
+    padded = torch.zeros(1, 1, img_size, img_size)
+    padded[..., :nh, :nw] = F.interpolate(target, (nh, nw), mode="bilinear", align_corners=False)
+    cover = F.interpolate(padded, (low, low), mode="area").clamp(1e-4, 1 - 1e-4)
+    logits = torch.logit(cover)
+    up = F.interpolate(logits, (img_size, img_size), mode="bilinear", align_corners=False)
+    up = F.interpolate(up[..., :nh, :nw], (h, w), mode="bilinear", align_corners=False)
+    return iou(up[0, 0].numpy() > 0.0, mask)
