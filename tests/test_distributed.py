@@ -24,6 +24,20 @@ from seglab.distributed import (
 )
 
 
+def two_ranks(tmp_path, source: str) -> subprocess.CompletedProcess:
+    """Run ``source`` (a Python program) as 2 gloo ranks under torchrun, one thread each."""
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(source))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    return subprocess.run(
+        [*cmd, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+
+
 def test_single_process_defaults(monkeypatch):
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(name, raising=False)
@@ -54,10 +68,9 @@ def test_bad_environment_names_the_variable(monkeypatch):
 
 
 def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
-    script = tmp_path / "job.py"
-    script.write_text(
-        textwrap.dedent(
-            """
+    proc = two_ranks(
+        tmp_path,
+        """
             import json, sys, torch
             from seglab.distributed import (
                 active, all_sum, any_rank, broadcast_object, gather_objects, process_group, shard
@@ -76,17 +89,7 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
                 # one write per line: print() splits it, and the ranks share stdout
                 result = json.dumps([info.backend, info.world_size, got, more])
                 sys.stdout.write(f"RESULT {result}\\n")
-            """
-        )
-    )
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    env_threads = {"OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [*cmd, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env_threads},
+            """,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [
@@ -106,10 +109,9 @@ def test_a_rank_that_raises_does_not_wait_for_the_others(tmp_path):
     """A rank whose block raised leaves at once with its own error (process_group meets the
     others at a barrier only when its block ends normally), while its peer waits in a
     collective call it will never complete: torchrun then stops the job, no 30-minute hang."""
-    script = tmp_path / "job.py"
-    script.write_text(
-        textwrap.dedent(
-            """
+    proc = two_ranks(
+        tmp_path,
+        """
             import sys
             from seglab.distributed import gather_objects, process_group
             with process_group() as info:
@@ -117,16 +119,7 @@ def test_a_rank_that_raises_does_not_wait_for_the_others(tmp_path):
                     raise RuntimeError("rank 1 fails on purpose")
                 gather_objects(info.rank)  # rank 1 never gets here
             sys.stdout.write(f"rank {info.rank} left its group\\n")
-            """
-        )
-    )
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    proc = subprocess.run(
-        [*cmd, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+            """,
     )
     assert proc.returncode != 0
     assert "rank 1 fails on purpose" in proc.stderr
@@ -137,10 +130,9 @@ def test_a_rank_that_raises_does_not_wait_for_the_others(tmp_path):
 def test_leaving_the_group_stops_its_threads_after_torchvision_was_imported(tmp_path):
     """Importing torchvision (what SAM needs) inside the block once pinned the group: gloo's
     threads outlived destroy_process_group() and could abort the process at exit."""
-    script = tmp_path / "job.py"
-    script.write_text(
-        textwrap.dedent(
-            """
+    proc = two_ranks(
+        tmp_path,
+        """
             import os, sys, weakref
             import torch, torch.distributed as dist
             from seglab.distributed import all_sum, process_group
@@ -157,16 +149,7 @@ def test_leaving_the_group_stops_its_threads_after_torchvision_was_imported(tmp_
                 during = gloo_threads()
             after = f"{gloo_threads()} {group() is None}"
             sys.stdout.write(f"RESULT {info.rank} {len(during)} {after}\\n")
-            """
-        )
-    )
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    proc = subprocess.run(
-        [*cmd, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+            """,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = sorted(x.split("RESULT ", 1)[1] for x in proc.stdout.splitlines() if "RESULT" in x)
