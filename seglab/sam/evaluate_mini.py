@@ -304,6 +304,7 @@ def mask_resolution_ceiling(mask: np.ndarray, img_size: int = 256, low_res: int 
       float: IoU in [0, 1].
     """
     import torch.nn.functional as F
+    from segment_anything.utils.transforms import ResizeLongestSide
 
     mask = np.asarray(mask)
     if mask.ndim != 2 or mask.dtype != bool:
@@ -312,13 +313,13 @@ def mask_resolution_ceiling(mask: np.ndarray, img_size: int = 256, low_res: int 
     if img_size <= 0 or low <= 0 or low > img_size:
         raise ValueError(f"need 0 < low_res <= img_size, got low_res={low}, img_size={img_size}")
     h, w = mask.shape
-    scale = img_size / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))  # ResizeLongestSide
+    nh, nw = ResizeLongestSide.get_preprocess_shape(h, w, img_size)  # SamPredictor's resize
     target = torch.from_numpy(mask.astype(np.float32))[None, None]
     padded = torch.zeros(1, 1, img_size, img_size)
     padded[..., :nh, :nw] = F.interpolate(target, (nh, nw), mode="bilinear", align_corners=False)
     cover = F.interpolate(padded, (low, low), mode="area").clamp(1e-4, 1 - 1e-4)
     logits = torch.logit(cover)
+    # what Sam.postprocess_masks does: to the padded input, crop the image, to its own size
     up = F.interpolate(logits, (img_size, img_size), mode="bilinear", align_corners=False)
     up = F.interpolate(up[..., :nh, :nw], (h, w), mode="bilinear", align_corners=False)
     return iou(up[0, 0].numpy() > 0.0, mask)
