@@ -50,6 +50,22 @@ def test_a_few_steps_write_a_checkpoint_that_load_sam_reads(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))  # atomic saves leave no temporary files
 
 
+def test_conv_encoder_at_stride_8_doubles_the_mask_resolution_seen_by_sam_predictor(tmp_path):
+    from segment_anything import SamPredictor
+
+    for stride, low_res in (("16", 16), ("8", 32)):  # 64-px input: 64 / stride * 4 a side
+        out = tmp_path / stride
+        run(out, "--encoder", "conv", "--out-stride", stride, "--steps", "1", "--eval-every", "1")
+        sam = load_sam(None, checkpoint=out / "mini_sam.pt", device="cpu")
+        predictor = SamPredictor(sam)
+        predictor.set_image(np.zeros((48, 64, 3), np.uint8))
+        masks, _, low = predictor.predict(np.array([[10.0, 20.0]]), np.array([1]))
+        assert masks.shape == (3, 48, 64) and low.shape == (3, low_res, low_res)
+        # the low-res logits go back in as mask_input, as SAM's interactive loop does
+        again, _, _ = predictor.predict(mask_input=low[:1], multimask_output=False)
+        assert again.shape == (1, 48, 64)
+
+
 def test_resume_continues_exactly_where_it_stopped(tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
     run(straight, "--steps", "4", "--eval-every", "100")
@@ -95,6 +111,8 @@ def test_bad_arguments_are_explained(tmp_path):
         train_mini.main(["--image-size", "100", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="--encoder must be 'vit' or 'conv', got 'cnn'"):
         train_mini.main(["--encoder", "cnn", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--out-stride must be 8 or 16, got 4"):
+        train_mini.main(["--encoder", "conv", "--out-stride", "4", "--out", str(tmp_path)])
     for name in ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score"):
         with pytest.raises(ValueError, match=f"{name} must be in \\[0, 1\\], got 1.5"):
             train_mini.main([name, "1.5", "--out", str(tmp_path)])

@@ -26,7 +26,7 @@ import json
 import math
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +73,9 @@ class TrainConfig:
       image_size: the model's input side.
       encoder: ``"vit"`` (SAM's ViT, sized by encoder_width and encoder_depth) or ``"conv"``
         (:class:`seglab.sam.conv_encoder.ConvImageEncoder` at ``MiniSamConfig``'s conv sizes).
+      out_stride: the conv encoder's output stride, 8 or 16. At 8 the embedding grid is
+        image_size / 8 and the low-res masks are image_size / 2 on a side (128 x 128 at 256 px)
+        instead of image_size / 4; ignored by the ViT encoder.
       encoder_width, encoder_depth: the ViT encoder's width (a multiple of 32; one head per 32
         channels) and number of blocks (windowed, with global attention in the middle one and
         the last). The decoder keeps ``MiniSamConfig``'s sizes.
@@ -104,6 +107,7 @@ class TrainConfig:
     encoder: str = "vit"
     encoder_width: int = 160
     encoder_depth: int = 8
+    out_stride: int = 16
     out: str = "runs/mini"
     resume: bool = False
     seed: int = 0
@@ -135,6 +139,8 @@ class TrainConfig:
             raise ValueError(f"--image-size must be a multiple of 16, got {self.image_size}")
         if self.encoder not in ("vit", "conv"):
             raise ValueError(f"--encoder must be 'vit' or 'conv', got {self.encoder!r}")
+        if self.out_stride not in (8, 16):
+            raise ValueError(f"--out-stride must be 8 or 16, got {self.out_stride}")
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
         for name in ("box_share", "synthetic_share", "nonsquare", "ancestor_score"):
@@ -147,9 +153,13 @@ class TrainConfig:
         """The model this run trains: ``MiniSamConfig.tiny`` for ``tiny``, else the encoder
         sizes above on ``MiniSamConfig``'s decoder."""
         if self.tiny:
-            return MiniSamConfig.tiny(self.image_size, self.encoder)
+            return replace(
+                MiniSamConfig.tiny(self.image_size, self.encoder), out_stride=self.out_stride
+            )
         if self.encoder == "conv":
-            return MiniSamConfig(img_size=self.image_size, encoder="conv")
+            return MiniSamConfig(
+                img_size=self.image_size, encoder="conv", out_stride=self.out_stride
+            )
         d = self.encoder_depth
         return MiniSamConfig(
             img_size=self.image_size,
@@ -317,7 +327,7 @@ def train(config: TrainConfig) -> dict[str, object]:
             raise ValueError(
                 f"--resume: {state_path} holds a model with config {state['config']}, but this "
                 f"run builds {model_config.to_dict()}. Use the same --image-size, "
-                "--encoder-width, --encoder-depth and --tiny."
+                "--encoder, --encoder-width, --encoder-depth, --out-stride and --tiny."
             )
         _check_same_schedule(state.get("recipe"), c, state_path)
         sam.load_state_dict(state["model"])

@@ -50,6 +50,7 @@ _HELP = {
     "encoder": "image encoder: vit (SAM's ViT) or conv (a small CNN)",
     "encoder_width": "ViT encoder width (multiple of 32)",
     "encoder_depth": "ViT encoder blocks",
+    "out_stride": "conv encoder output stride: 8 (128 x 128 masks at 256 px) or 16",
     "out": "folder for checkpoints and log",
     "resume": "continue from OUT/train_state.pt",
     "time_limit_min": "stop and save after this many minutes (0: none)",
