@@ -474,3 +474,42 @@ def model_type_calls_none_empty(state_dict):
     if not state_dict:
         raise ValueError("the state dict is empty")
     return _model_type(state_dict, check_type=False)
+
+
+# ---- ex03 q6: clicks for a hard object (the reference: the middle, then both ends)
+
+_MIDDLE, _ENDS = [82, 108], [[99, 133], [60, 87]]
+
+
+@wrong("ex03_sam_prompts.q6", "(points, labels)")
+def clicks_without_labels():
+    return np.array([_MIDDLE, *_ENDS])  # the points alone
+
+
+@wrong("ex03_sam_prompts.q6", "the labels")
+def clicks_with_minus_one_for_not_this():
+    return np.array([_MIDDLE, [150, 160]]), np.array([1, -1])  # "not the rectangle"
+
+
+@wrong("ex03_sam_prompts.q6", "how many clicks")
+def clicks_copied_from_the_true_mask():
+    from seglab.exercises.ex03_sam_prompts import hard_object
+
+    ys, xs = np.nonzero(hard_object()[1])
+    every = np.linspace(0, len(xs) - 1, 12).astype(int)  # 12 pixels spread over the object
+    return np.stack([xs[every], ys[every]], 1), np.ones(12, int)
+
+
+@wrong("ex03_sam_prompts.q6", "where the clicks are")
+def clicks_in_the_1024_px_frame():
+    return np.array([_MIDDLE, *_ENDS]) * 4, np.ones(3, int)  # 256 -> 1024 px
+
+
+@wrong("ex03_sam_prompts.q6", "mask for your clicks")
+def clicks_only_the_middle():
+    return np.array([_MIDDLE]), np.array([1])
+
+
+@wrong("ex03_sam_prompts.q6", "mask for your clicks")
+def clicks_as_row_col():
+    return np.array([_MIDDLE, *_ENDS])[:, ::-1], np.ones(3, int)  # (y, x): inside, but wrong

@@ -12,9 +12,13 @@
   one mask (``multimask_output=False``).
 - ``q5`` ``checkpoint_model_type(state_dict)``: which official SAM a state dict holds, read
   from its shapes (the file name can lie), so the right model is built for it.
+- ``q6`` ``hard_object_clicks()``: at most 4 clicks that make the shipped mini-SAM segment a
+  hard object at IoU >= 0.9 (in :mod:`seglab.exercises._ex03_hard_object`, with its helpers
+  ``hard_object``, ``show_clicks`` and ``clicks_iou``).
 
-The SAM used by the checks is a mini-SAM with fixed random weights (no file needed): the checks
-compare your masks with the reference's on the same model, so trained weights are not needed.
+The SAM used by the checks of q3 and q4 is a mini-SAM with fixed random weights (no file needed):
+they compare your masks with the reference's on the same model, so trained weights are not
+needed. q6 judges the shipped mini-SAM's own answer to your clicks.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ import torch
 
 from seglab.checks import Case, Question
 from seglab.exercises import _ex03_mistakes as mistakes
+from seglab.exercises._ex03_hard_object import (
+    clicks_iou,
+    hard_object,
+    hard_object_clicks,
+    q6,
+    show_clicks,
+)
 from seglab.exercises._sam_fixture import predictor as fixture_predictor
 
 __all__ = [
@@ -33,12 +44,17 @@ __all__ = [
     "check_points",
     "checkpoint_model_type",
     "click_to_mask",
+    "clicks_iou",
+    "hard_object",
+    "hard_object_clicks",
     "q1",
     "q2",
     "q3",
     "q4",
     "q5",
+    "q6",
     "refine",
+    "show_clicks",
 ]
 
 

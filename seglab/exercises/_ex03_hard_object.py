@@ -1,0 +1,249 @@
+"""Question 6 of exercises/03_sam_prompts.ipynb: clicks for a hard object (imported by ex03).
+
+``q6`` ``hard_object_clicks()``: return at most :data:`MAX_CLICKS` clicks, ``(points, labels)``,
+that make the course's mini-SAM segment :func:`hard_object`'s object at IoU >= :data:`BAR`. One
+click at the object's most interior pixel gives IoU 0.81 (:func:`clicks_iou` measures it): the
+mask stops short of the object's ends. Finding where the mask is wrong, and clicking there, is
+the skill of notebook 3's widget, here checked by a number.
+
+Unlike q1-q5, whose checks compare your masks with the reference's on a SAM with random weights,
+q6 judges the shipped model's answer to your clicks, so it prompts ``load_sam("mini")`` (on the
+CPU, whatever ``SEGLAB_SAM_MODEL`` says). Your clicks are given as a person gives them in
+notebook 3, all in one call: one click -> the top-scored of SAM's 3 masks; several -> one mask
+(``multimask_output=False``). That is ``seglab.sam.Predictor.predict(points, labels,
+multimask=len(points) == 1).best()``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from seglab.checks import Case, Question
+
+__all__ = [
+    "BAR",
+    "MAX_CLICKS",
+    "clicks_iou",
+    "hard_object",
+    "hard_object_clicks",
+    "q6",
+    "show_clicks",
+]
+
+#: The scene and object of q6: ``seglab.sam.evaluate_mini.heldout_scene(228)``, object 1 (the
+#: pink checkered ellipse), a scene mini-SAM never trained on.
+HARD_SCENE, HARD_OBJECT = 228, 1
+#: The IoU the clicks must reach, and how many clicks they may be.
+BAR, MAX_CLICKS = 0.9, 4
+
+
+# --------------------------------------------------------------------------- reference solution
+
+
+def hard_object_clicks():
+    """(points, labels): at most 4 clicks that segment the hard object at IoU >= 0.9."""
+    points = np.array([[82, 108], [99, 133], [60, 87]])  # (x, y): the middle, then both ends
+    labels = np.array([1, 1, 1])  # all "this object": one click stopped short of both ends
+    return points, labels
+
+
+# --------------------------------------------------------------------------- the object
+
+
+@functools.cache
+def _scene():
+    from seglab.sam.evaluate_mini import heldout_scene
+
+    return heldout_scene(HARD_SCENE)
+
+
+def hard_object() -> tuple[np.ndarray, np.ndarray]:
+    """q6's image, (256, 256, 3) uint8 RGB, and its object's true mask, (256, 256) bool."""
+    scene = _scene()
+    return scene.image.copy(), scene.masks[HARD_OBJECT].copy()
+
+
+@functools.cache
+def _predictor():  # -> seglab.sam.Predictor with q6's image set; untyped: keeps imports lazy
+    from seglab.sam import Predictor, load_sam
+
+    predictor = Predictor(load_sam("mini", device="cpu"))
+    predictor.set_image(_scene().image)
+    return predictor
+
+
+def _as_clicks(points: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
+    """Points (N, 2) float and labels (N,) int, or a ValueError/TypeError saying what is wrong."""
+    if points is None:
+        raise TypeError("points is None: give the clicks as [[x, y], ...].")
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+        raise ValueError(f"points must be (N, 2), one (x, y) per click, N >= 1; got {pts.shape}.")
+    labs = np.ones(len(pts), int) if labels is None else np.asarray(labels)
+    if labs.shape != (len(pts),):
+        raise ValueError(
+            f"{len(pts)} points but labels of shape {labs.shape}: one label per point."
+        )
+    if not np.isin(labs, (0, 1)).all():
+        raise ValueError(
+            f"labels must be 1 (this object) or 0 (not this object); got {labs.tolist()}."
+        )
+    return pts, labs.astype(int)
+
+
+def _mask(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    result = _predictor().predict(points=points, labels=labels, multimask=len(points) == 1)
+    return result.best()
+
+
+def clicks_iou(points: object, labels: object = None) -> float:
+    """How q6 scores clicks: the IoU of mini-SAM's mask for them with the hard object.
+
+    Arguments:
+      points: (N, 2) clicks, (x, y) in pixels of :func:`hard_object`'s 256 x 256 image.
+      labels: (N,) 1 (this object) or 0 (not this object); None means all 1.
+
+    Returns:
+      float in [0, 1].
+
+    Raises:
+      ValueError, TypeError: the clicks are malformed or outside the image; the message says how.
+    """
+    from seglab.metrics import iou
+
+    pts, labs = _as_clicks(points, labels)
+    return float(iou(_mask(pts, labs), _scene().masks[HARD_OBJECT]))
+
+
+def show_clicks(points: object, labels: object = None, ax=None) -> float:
+    """Draw the hard object's image, its true outline (white), mini-SAM's mask for the clicks
+    and the clicks (a star: 1, a cross: 0); return the IoU, also in the title."""
+    import matplotlib.pyplot as plt
+
+    import seglab
+
+    pts, labs = _as_clicks(points, labels)
+    mask = _mask(pts, labs)
+    score = float(seglab.iou(mask, _scene().masks[HARD_OBJECT]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(_scene().image)
+    seglab.show_mask(mask, ax=ax)
+    ax.contour(_scene().masks[HARD_OBJECT], levels=[0.5], colors="white", linewidths=1.5)
+    seglab.show_points(pts, labs, ax=ax)
+    ax.set_title(f"{len(pts)} click(s): IoU {score:.3f}")
+    ax.axis("off")
+    return score
+
+
+# --------------------------------------------------------------------------- the cases
+
+
+def _pair(answer: object) -> str | None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        kind = type(answer).__name__
+        return f"got a {kind}, not a pair (points, labels); return points, labels"
+    points, labels = answer
+    if labels is None:
+        return "labels is None: return the labels too, 1 or 0 for each click"
+    try:
+        _as_clicks(points, labels)
+    except (TypeError, ValueError) as error:
+        if "labels must be" in str(error):
+            return None  # the next case's business
+        return str(error)
+    return None
+
+
+def _labels_01(answer: object) -> str | None:
+    labels = np.asarray(answer[1])  # type: ignore[index]
+    if not np.isin(labels, (0, 1)).all():
+        return f"labels {labels.tolist()}: each must be 1 or 0"
+    return None
+
+
+def _few(answer: object) -> str | None:
+    n = len(np.asarray(answer[0]))  # type: ignore[index]
+    return None if n <= MAX_CLICKS else f"{n} clicks"
+
+
+def _inside(answer: object) -> str | None:
+    points = np.asarray(answer[0], dtype=float)  # type: ignore[index]
+    h, w = _scene().masks[HARD_OBJECT].shape
+    outside = [
+        i
+        for i, (x, y) in enumerate(points)
+        if not (0 <= x < w and 0 <= y < h)  # False for NaN as well
+    ]
+    if outside:
+        x, y = points[outside[0]]
+        return f"point {outside[0]} is (x={x:g}, y={y:g}), outside the {w} x {h} image"
+    return None
+
+
+def _good_enough(answer: object) -> str | None:
+    score = clicks_iou(*answer)  # type: ignore[misc]
+    if score >= BAR:
+        return None
+    return f"mini-SAM's mask for your clicks has IoU {score:.3f} with the object"
+
+
+q6 = Question(
+    "q6",
+    "clicks for a hard object",
+    [
+        Case(
+            "your answer: (points, labels)",
+            verify=_pair,
+            expect_text="a pair: points (N, 2) as (x, y), labels (N,), N >= 1",
+            why="SAM takes the clicks and their labels as two arrays of the same length.",
+        ),
+        Case(
+            "the labels",
+            verify=_labels_01,
+            expect_text="1 (this object) or 0 (not this object) for each click",
+            why=(
+                "SAM reads 1 as 'this object' and 0 as 'not this'. It reads -1 as 'no point "
+                "at all' (padding), so a -1 click is silently ignored."
+            ),
+        ),
+        Case(
+            "how many clicks",
+            verify=_few,
+            expect_text=f"at most {MAX_CLICKS} clicks",
+            why=(
+                "a person clicks a few times, where it matters; points copied from the true "
+                "mask would be outlining by hand."
+            ),
+        ),
+        Case(
+            "where the clicks are",
+            verify=_inside,
+            expect_text="every click inside the 256 x 256 image, as (x, y) pixels",
+            why=(
+                "clicks are in pixels of the image you were given, not of the 1024-px frame "
+                "(or mini-SAM's 256-px one) that SAM resizes to: the predictor converts them."
+            ),
+        ),
+        Case(
+            "mini-SAM's mask for your clicks",
+            verify=_good_enough,
+            expect_text=f"IoU >= {BAR} with the object",
+            why=(
+                "one click at the middle gives IoU 0.81: show_clicks(points, labels) draws the "
+                "mask over the object's outline. Click where they differ: a positive click "
+                "(1) on a part the mask misses, a negative one (0) on a part it wrongly covers."
+            ),
+        ),
+    ],
+    hints=[
+        "Start with one click in the middle: show_clicks([[82, 108]]) draws the mask over the "
+        "object's white outline. Where does the mask stop short?",
+        "The one-click mask stops short of the ellipse's lower end, and a little of its upper "
+        "one: add a positive click (label 1) near each end, three clicks in all.",
+    ],
+    solution=hard_object_clicks,
+    on_pass="One click is a question SAM may answer partly; the next click says where it erred.",
+)
