@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 #: mini-SAM's AMG settings (MODEL_CARD.md; amg.py's --points-per-side, --pred-iou-thresh and
-#: --stability-score-thresh): with SAM's default 0.88 IoU filter mini-SAM keeps almost no mask.
+#: --stability-score-thresh): with SAM's default filters mini-SAM finds fewer objects.
 MINI_AMG = {"points_per_side": 16, "pred_iou_thresh": 0.7, "stability_score_thresh": 0.85}
 
 TINY = MiniSamConfig(
