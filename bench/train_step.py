@@ -11,11 +11,11 @@ and round), as a loop over images with ``SamPredictor`` would do. Nothing else d
 anything is timed, both paths are run once and their losses and gradients checked to agree.
 
 The step is the recipe's default (``TrainConfig()``, the shipped run's: the CNN encoder at
-stride 8, 256 px, 8 scenes, up to 3 entities each, 1 corrective round) on random weights. Its scenes are drawn
-once by the recipe's own ``draw_batch``: photo composites (the first ``4 x batch`` of the
-recipe's bank, rendered here) and synthetic scenes. Each repetition replays the same random
-draws, and the learning rate is 0 (AdamW still does all its work), so every repetition is the
-same step. Prints the median per step of each path and the ratio.
+stride 8, 256 px, 8 scenes, up to 3 entities each, 1 corrective round) on random weights. Its
+scenes are drawn once by the recipe's own ``draw_batch``: photo composites (the first ``4 x
+batch`` of the recipe's bank, rendered here) and synthetic scenes. Each repetition replays the
+same random draws, and the learning rate is 0 (AdamW still does all its work), so every
+repetition is the same step. Prints the median per step of each path and the ratio.
 
 ``--quick``: the tiny model at 64 px, 2 scenes, 1 corrective round.
 
