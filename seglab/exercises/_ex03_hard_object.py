@@ -17,6 +17,7 @@ multimask=len(points) == 1).best()``.
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import numpy as np
 
@@ -157,20 +158,25 @@ def _pair(answer: object) -> str | None:
     return None
 
 
+def _points(answer: object) -> np.ndarray:
+    """The points of an answer that passed :func:`_pair`, (N, 2) float64."""
+    return np.asarray(cast("tuple[object, object]", answer)[0], dtype=np.float64)
+
+
 def _labels_01(answer: object) -> str | None:
-    labels = np.asarray(answer[1])  # type: ignore[index]
+    labels = np.asarray(cast("tuple[object, object]", answer)[1])
     if not np.isin(labels, (0, 1)).all():
         return f"labels {labels.tolist()}: each must be 1 or 0"
     return None
 
 
 def _few(answer: object) -> str | None:
-    n = len(np.asarray(answer[0]))  # type: ignore[index]
+    n = len(_points(answer))
     return None if n <= MAX_CLICKS else f"{n} clicks"
 
 
 def _inside(answer: object) -> str | None:
-    points = np.asarray(answer[0], dtype=float)  # type: ignore[index]
+    points = _points(answer)
     h, w = _scene().masks[HARD_OBJECT].shape
     outside = [
         i
@@ -184,7 +190,7 @@ def _inside(answer: object) -> str | None:
 
 
 def _good_enough(answer: object) -> str | None:
-    score = clicks_iou(*answer)  # type: ignore[misc]
+    score = clicks_iou(*cast("tuple[object, object]", answer))
     if score >= BAR:
         return None
     return f"mini-SAM's mask for your clicks has IoU {score:.3f} with the object"
