@@ -51,6 +51,19 @@ def test_a_few_steps_write_a_checkpoint_that_load_sam_reads(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))  # atomic saves leave no temporary files
 
 
+def test_the_device_is_recorded_with_the_weights(tmp_path):
+    run(tmp_path, "--steps", "1", "--eval-every", "1", "--device", "cpu")
+    ckpt = torch.load(tmp_path / "mini_sam.pt", map_location="cpu", weights_only=True)
+    assert ckpt["meta"]["recipe"]["device"] == "cpu"  # the model card says which device made it
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; none on this machine")
+def test_a_few_steps_on_the_gpu_match_the_cpu_closely(tmp_path):
+    cpu = run(tmp_path / "cpu", "--steps", "2", "--eval-every", "2")
+    gpu = run(tmp_path / "gpu", "--steps", "2", "--eval-every", "2", "--device", "cuda")
+    assert gpu["step"] == 2 and abs(gpu["loss"] - cpu["loss"]) < 0.05 * abs(cpu["loss"])
+
+
 def test_conv_encoder_at_stride_8_doubles_the_mask_resolution_seen_by_sam_predictor(tmp_path):
     from segment_anything import SamPredictor
 
@@ -114,6 +127,11 @@ def test_bad_arguments_are_explained(tmp_path):
         train_mini.main(["--encoder", "cnn", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="--out-stride must be 8 or 16, got 4"):
         train_mini.main(["--encoder", "conv", "--out-stride", "4", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
+        train_mini.main(["--device", "gpu", "--out", str(tmp_path)])
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="--device cuda: this machine has no CUDA GPU"):
+            train_mini.main(["--device", "cuda", "--out", str(tmp_path)])
     for name in ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score"):
         with pytest.raises(ValueError, match=f"{name} must be in \\[0, 1\\], got 1.5"):
             train_mini.main([name, "1.5", "--out", str(tmp_path)])

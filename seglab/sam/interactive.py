@@ -207,11 +207,12 @@ def decode(
 
 
 def prepare_images(sam: Sam, images: Sequence[np.ndarray]) -> tuple[torch.Tensor, list]:
-    """HWC uint8 images -> (B, 3, S, S) model input and each image's resized (H, W)."""
+    """HWC uint8 images -> (B, 3, S, S) model input on the model's device, and each image's
+    resized (H, W)."""
     transform = ResizeLongestSide(sam.image_encoder.img_size)
     batch, sizes = [], []
     for img in images:
-        x = torch.as_tensor(transform.apply_image(img)).permute(2, 0, 1).float()
+        x = torch.as_tensor(transform.apply_image(img), device=sam.device).permute(2, 0, 1).float()
         sizes.append(tuple(x.shape[-2:]))
         batch.append(sam.preprocess(x[None])[0])  # normalise + pad to S x S
     return torch.stack(batch), sizes
@@ -275,14 +276,14 @@ def match_targets(losses: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
       (K, T) int64: the output assigned to each target, -1 where the target is not valid.
       With one valid target this is SAM's minimum over the outputs.
     """
-    cost = losses.detach().numpy()
-    v = valid.numpy()
+    cost = losses.detach().cpu().numpy()
+    v = valid.cpu().numpy()
     out = np.full(v.shape, -1, np.int64)
     for k in range(len(cost)):
         ts = np.flatnonzero(v[k])
         rows, cols = linear_sum_assignment(cost[k][:, ts])
         out[k, ts[cols]] = rows
-    return torch.from_numpy(out)
+    return torch.from_numpy(out).to(losses.device)
 
 
 def iou_targets(ious: torch.Tensor, ancestor_score: float = 1.0) -> torch.Tensor:
@@ -294,7 +295,7 @@ def iou_targets(ious: torch.Tensor, ancestor_score: float = 1.0) -> torch.Tensor
     times: with 1.0 (SAM) every granularity scores alike; below 1, a perfect mask of the entity
     itself outscores a perfect mask of what contains it.
     """
-    weight = torch.ones(ious.shape[-1])
+    weight = torch.ones(ious.shape[-1], device=ious.device)
     weight[1:] = ancestor_score
     return (ious.clamp(min=0) * weight).max(-1).values
 
@@ -336,6 +337,7 @@ def batch_loss(
     """
     s = sam.image_encoder.img_size
     r = loss_size / s
+    dev = embeddings.device  # targets and prompts are built on the CPU, then moved here
     groups: dict[bool, list[tuple[int, list[int]]]] = {False: [], True: []}
     for b, scene in enumerate(scenes):
         areas = scene.masks.reshape(len(scene.masks), -1).sum(1)
@@ -372,21 +374,23 @@ def batch_loss(
                 core = bool(rng.random() < 0.5)
                 prompts.append(sample_positive_point(scene.own_region(targets[0]), rng, core))
         gt_np = gt.bool().numpy()
+        # the target the corrections aim at: one of the valid ones
+        aim_np = np.array([rng.integers(int(v.sum())) for v in tvalid])
+        gt, valid, tvalid = gt.to(dev), valid.to(dev), tvalid.to(dev)  # built on the CPU
         gt_s = F.interpolate(gt, scale_factor=r, mode="area") if r != 1 else gt
         valid_s = F.interpolate(valid[:, None], scale_factor=r, mode="area")[:, 0] > 0.5
         src = embeddings[[b for b, _ in items]]
-        boxes = torch.from_numpy(np.stack(prompts)).float() if is_box else None
+        boxes = torch.from_numpy(np.stack(prompts)).float().to(dev) if is_box else None
         if is_box:
             coords, labels = np.zeros((n, 0, 2), np.float32), np.zeros((n, 0), np.int64)
         else:
             coords, labels = np.stack(prompts)[:, None], np.ones((n, 1), np.int64)
-        # the target the corrections aim at: one of the valid ones
-        aim = torch.from_numpy(np.array([rng.integers(int(v.sum())) for v in tvalid]))
+        aim = torch.from_numpy(aim_np).to(dev)
         mask_input = None
-        ar = torch.arange(n)
+        ar = torch.arange(n, device=dev)
         for rnd in range(corrections + 1):
             multimask = rnd == 0 and not is_box
-            points = (torch.from_numpy(coords).float(), torch.from_numpy(labels))
+            points = (torch.from_numpy(coords).float().to(dev), torch.from_numpy(labels).to(dev))
             low, iou_pred = decode_many(
                 sam, src, points if coords.shape[1] else None, boxes, mask_input, multimask
             )
@@ -405,7 +409,7 @@ def batch_loss(
                 trained = assign[ar, aim]
             else:  # one output, one target: the one aimed at
                 mask_loss = mask_losses(logits, gt_s[ar, aim], valid_s).sum()
-                trained = torch.zeros(n, dtype=torch.int64)
+                trained = torch.zeros(n, dtype=torch.int64, device=dev)
             true_iou = iou_targets(ious, ancestor_score)
             iou_loss = F.mse_loss(iou_pred, true_iou, reduction="none").mean(1).sum()
             total = total + mask_loss + iou_loss
@@ -417,8 +421,8 @@ def batch_loss(
                 break
             mask_input = low[ar, trained][:, None].detach()  # (n, 1, h, w)
             full = F.interpolate(low[ar, trained][:, None].detach(), (s, s), mode="bilinear")
-            pred = ((full[:, 0] > 0) & (valid > 0)).numpy()
-            aimed = gt_np[ar.numpy(), aim.numpy()]
+            pred = ((full[:, 0] > 0) & (valid > 0)).cpu().numpy()
+            aimed = gt_np[np.arange(n), aim_np]
             new_pts, new_labels = corrective_points(pred, aimed, rng, interior_share)
             coords = np.concatenate([coords, new_pts[:, None]], 1)
             labels = np.concatenate([labels, new_labels[:, None]], 1)

@@ -86,6 +86,8 @@ class TrainConfig:
         when it is further along than the steps. 0: no limit.
       stop_after: stop (and save) after this many steps in this sitting. 0: no limit.
       threads: torch CPU threads.
+      device: where the model trains: ``"cpu"`` (the shipped run), ``"cuda"`` or
+        ``"cuda:N"``. Scenes are drawn and prompts sampled on the CPU either way.
     """
 
     steps: int = 6000
@@ -117,6 +119,7 @@ class TrainConfig:
     time_limit_min: float = 112.0
     stop_after: int = 0
     threads: int = 2
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         for name in (
@@ -141,6 +144,13 @@ class TrainConfig:
             raise ValueError(f"--encoder must be 'vit' or 'conv', got {self.encoder!r}")
         if self.out_stride not in (8, 16):
             raise ValueError(f"--out-stride must be 8 or 16, got {self.out_stride}")
+        if self.device != "cpu" and not self.device.split(":")[0] == "cuda":
+            raise ValueError(f"--device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.device != "cpu" and not torch.cuda.is_available():
+            raise ValueError(
+                f"--device {self.device}: this machine has no CUDA GPU that torch can use. "
+                "Train with --device cpu (the default), or on a machine with a GPU."
+            )
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
         for name in ("box_share", "synthetic_share", "nonsquare", "ancestor_score"):
@@ -226,15 +236,20 @@ def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str,
                 continue
             x, sizes = prepare_images(sam, [c.image])
             emb = sam.image_encoder(x)
-            gt = torch.from_numpy(masks).float()
+            gt = torch.from_numpy(masks).float().to(emb.device)
             clicks = [interior_point(c.own_region(int(k))) for k in np.flatnonzero(keep)]
             pts = np.array(clicks, np.float32)[:, None]
-            pos = torch.ones(len(masks), 1, dtype=torch.int64)
-            low, iou = decode(sam, emb, (torch.from_numpy(pts), pos), None, None, True)
+            pos = torch.ones(len(masks), 1, dtype=torch.int64, device=emb.device)
+            low, iou = decode(
+                sam, emb, (torch.from_numpy(pts).to(emb.device), pos), None, None, True
+            )
             top = iou.argmax(1)
-            ious = mask_iou(upscale(sam, low, sizes[0]), gt)[torch.arange(len(masks)), top]
+            ious = mask_iou(upscale(sam, low, sizes[0]), gt)[
+                torch.arange(len(masks), device=top.device), top
+            ]
             res.setdefault(family + "point_miou", []).extend(ious.tolist())
             boxes = torch.from_numpy(np.array([mask_box(m) for m in masks], np.float32))
+            boxes = boxes.to(emb.device)
             low, _ = decode(sam, emb, None, boxes, None, False)
             res.setdefault(family + "box_miou", []).extend(
                 mask_iou(upscale(sam, low, sizes[0]), gt)[:, 0].tolist()
@@ -312,7 +327,7 @@ def train(config: TrainConfig) -> dict[str, object]:
     out = Path(c.out)
     out.mkdir(parents=True, exist_ok=True)
     model_config = c.model_config()
-    sam = build_mini_sam(model_config)
+    sam = build_mini_sam(model_config).to(c.device)
     opt = torch.optim.AdamW(sam.parameters(), lr=c.lr, weight_decay=c.weight_decay)
     start, elapsed = 0, 0.0
     state_path = out / "train_state.pt"

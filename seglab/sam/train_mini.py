@@ -56,6 +56,7 @@ _HELP = {
     "time_limit_min": "stop and save after this many minutes (0: none)",
     "stop_after": "stop and save after N steps in this sitting (0: none)",
     "threads": "torch CPU threads",
+    "device": "where the model trains: cpu (the shipped run), cuda or cuda:N",
 }
 
 
