@@ -38,6 +38,27 @@ def test_evaluate_predictor_reports_every_figure_in_range():
     assert figures["amg_masks_per_scene"] >= 0
 
 
+@pytest.mark.slow  # renders 3 evaluation composites and runs the generator on 2 photos
+def test_evaluate_photos_reports_every_figure_in_range_and_where_the_click_is_lost():
+    from seglab.sam.evaluate_mini import evaluate_photos
+
+    figures = evaluate_photos(
+        build_mini_sam(tiny_config(64)),
+        n_composites=3,
+        clicks=2,
+        amg_composites=1,
+        amg_photos=("skimage:coins", "skimage:horse"),
+    )
+    assert figures["objects"] > 0 and len(figures["clicks_miou"]) == 2
+    for key in ("click_miou", "box_miou", "click_best_of_3_miou", "coins_miou", "amg_recall"):
+        assert 0.0 <= figures[key] <= 1.0, (key, figures)
+    # the best of the 3 masks is never worse than the top-scored one, click by click
+    assert figures["click_best_of_3_miou"] >= figures["click_miou"] - 1e-9
+    groups = ("click_miou_on_containers", "click_miou_on_background", "click_miou_under_1000px")
+    assert all(np.isnan(figures[k]) or 0.0 <= figures[k] <= 1.0 for k in groups), figures
+    assert len(figures["amg_masks_on_photos"]) == 2
+
+
 def test_the_resolution_ceiling_is_low_for_thin_shapes_and_rises_with_the_low_res_side():
     from seglab.sam.evaluate_mini import mask_resolution_ceiling
 
