@@ -76,22 +76,12 @@ def _predictor():  # -> seglab.sam.Predictor with q6's image set; untyped: keeps
 
 
 def _as_clicks(points: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
-    """Points (N, 2) float and labels (N,) int, or a ValueError/TypeError saying what is wrong."""
-    if points is None:
-        raise TypeError("points is None: give the clicks as [[x, y], ...].")
-    pts = np.asarray(points, dtype=float)
-    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
-        raise ValueError(f"points must be (N, 2), one (x, y) per click, N >= 1; got {pts.shape}.")
-    labs = np.ones(len(pts), int) if labels is None else np.asarray(labels)
-    if labs.shape != (len(pts),):
-        raise ValueError(
-            f"{len(pts)} points but labels of shape {labs.shape}: one label per point."
-        )
-    if not np.isin(labs, (0, 1)).all():
-        raise ValueError(
-            f"labels must be 1 (this object) or 0 (not this object); got {labs.tolist()}."
-        )
-    return pts, labs.astype(int)
+    """Points (N, 2) and labels (N,), read by the rules of :mod:`seglab.prompts` (no bounds:
+    those are :func:`_inside`'s case), or its ValueError/TypeError saying what is wrong."""
+    from seglab.prompts import parse_labels, parse_points
+
+    pts = parse_points(points)  # type: ignore[arg-type]
+    return pts, parse_labels(labels, len(pts))  # type: ignore[arg-type]
 
 
 def _mask(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -154,7 +144,7 @@ def _pair(answer: object) -> str | None:
     except (TypeError, ValueError) as error:
         if "labels must be" in str(error):
             return None  # the next case's business
-        return str(error)
+        return str(error).rstrip(".")  # the report ends the sentence
     return None
 
 
@@ -164,9 +154,12 @@ def _points(answer: object) -> np.ndarray:
 
 
 def _labels_01(answer: object) -> str | None:
-    labels = np.asarray(cast("tuple[object, object]", answer)[1])
-    if not np.isin(labels, (0, 1)).all():
-        return f"labels {labels.tolist()}: each must be 1 or 0"
+    from seglab.prompts import parse_labels
+
+    try:
+        parse_labels(cast("tuple[object, object]", answer)[1], len(_points(answer)))  # type: ignore[arg-type]
+    except ValueError as error:
+        return str(error).rstrip(".")  # the report ends the sentence
     return None
 
 
@@ -176,16 +169,12 @@ def _few(answer: object) -> str | None:
 
 
 def _inside(answer: object) -> str | None:
-    points = _points(answer)
-    h, w = _scene().masks[HARD_OBJECT].shape
-    outside = [
-        i
-        for i, (x, y) in enumerate(points)
-        if not (0 <= x < w and 0 <= y < h)  # False for NaN as well
-    ]
-    if outside:
-        x, y = points[outside[0]]
-        return f"point {outside[0]} is (x={x:g}, y={y:g}), outside the {w} x {h} image"
+    from seglab.prompts import validate_points
+
+    try:
+        validate_points(_points(answer), _scene().masks[HARD_OBJECT].shape)
+    except ValueError as error:
+        return str(error).rstrip(".")  # the report ends the sentence
     return None
 
 

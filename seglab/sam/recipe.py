@@ -35,6 +35,7 @@ from segment_anything.modeling import Sam
 from tqdm.auto import tqdm
 
 from seglab.data import Scene, interior_point, make_scene, mask_box
+from seglab.device import get_device
 from seglab.sam.bank import Bank, build_bank, eval_composite
 from seglab.sam.composites import COMPOSITES_VERSION, Composite
 from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
@@ -86,8 +87,9 @@ class TrainConfig:
         when it is further along than the steps. 0: no limit.
       stop_after: stop (and save) after this many steps in this sitting. 0: no limit.
       threads: torch CPU threads.
-      device: where the model trains: ``"cpu"`` (the shipped run), ``"cuda"`` or
-        ``"cuda:N"``. Scenes are drawn and prompts sampled on the CPU either way.
+      device: where the model trains: ``"cpu"`` (the shipped run), ``"cuda"``, ``"cuda:N"``
+        (anything :func:`seglab.get_device` takes). Scenes are drawn and prompts sampled on the
+        CPU either way.
     """
 
     steps: int = 6000
@@ -144,13 +146,10 @@ class TrainConfig:
             raise ValueError(f"--encoder must be 'vit' or 'conv', got {self.encoder!r}")
         if self.out_stride not in (8, 16):
             raise ValueError(f"--out-stride must be 8 or 16, got {self.out_stride}")
-        if self.device != "cpu" and not self.device.split(":")[0] == "cuda":
-            raise ValueError(f"--device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
-        if self.device != "cpu" and not torch.cuda.is_available():
-            raise ValueError(
-                f"--device {self.device}: this machine has no CUDA GPU that torch can use. "
-                "Train with --device cpu (the default), or on a machine with a GPU."
-            )
+        try:  # seglab's one device check; it names its argument "prefer"
+            get_device(self.device)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"--device{str(exc).removeprefix('prefer')}") from None
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
         for name in ("box_share", "synthetic_share", "nonsquare", "ancestor_score"):
