@@ -107,6 +107,17 @@ def test_resume_refuses_another_schedule_and_leaves_the_run_untouched(tmp_path):
     assert resumed["step"] == 2
 
 
+def test_bfloat16_autocast_trains_close_to_float32_and_keeps_float32_weights(tmp_path):
+    fp32 = run(tmp_path / "fp32", "--steps", "2", "--eval-every", "2")
+    bf16 = run(tmp_path / "bf16", "--steps", "2", "--eval-every", "2", "--precision", "bfloat16")
+    assert bf16["loss"] != fp32["loss"]  # bfloat16 arithmetic did run ...
+    assert abs(bf16["loss"] - fp32["loss"]) < 0.05 * abs(fp32["loss"])  # ... to the same effect
+    state = torch.load(tmp_path / "bf16" / "train_state.pt", map_location="cpu", weights_only=True)
+    assert all(v.dtype == torch.float32 for v in state["model"].values() if v.is_floating_point())
+    ckpt = torch.load(tmp_path / "bf16" / "mini_sam.pt", map_location="cpu", weights_only=True)
+    assert ckpt["meta"]["recipe"]["precision"] == "bfloat16"
+
+
 def test_same_seed_same_first_loss_and_other_seed_differs(tmp_path):
     losses = [
         run(tmp_path / f"run{i}", "--steps", "1", "--eval-every", "100", "--seed", seed)["loss"]
@@ -132,6 +143,8 @@ def test_bad_arguments_are_explained(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="--device asks for 'cuda', but this machine has no"):
             train_mini.main(["--device", "cuda", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--precision must be 'float32' or 'bfloat16', got 'fp16'"):
+        train_mini.main(["--precision", "fp16", "--out", str(tmp_path)])
     for name in ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score"):
         with pytest.raises(ValueError, match=f"{name} must be in \\[0, 1\\], got 1.5"):
             train_mini.main([name, "1.5", "--out", str(tmp_path)])

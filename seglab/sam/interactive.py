@@ -145,6 +145,7 @@ def mask_losses(
     Returns:
       (K, M) loss of each of the M masks of each object.
     """
+    logits = logits.float()  # under bfloat16 autocast, the losses are still taken in float32
     target = gt[:, None].expand_as(logits)
     focal = sigmoid_focal_loss(logits, target, alpha=0.25, gamma=2.0, reduction="none")
     prob = logits.sigmoid().flatten(2)
@@ -411,7 +412,7 @@ def batch_loss(
                 mask_loss = mask_losses(logits, gt_s[ar, aim], valid_s).sum()
                 trained = torch.zeros(n, dtype=torch.int64, device=dev)
             true_iou = iou_targets(ious, ancestor_score)
-            iou_loss = F.mse_loss(iou_pred, true_iou, reduction="none").mean(1).sum()
+            iou_loss = F.mse_loss(iou_pred.float(), true_iou, reduction="none").mean(1).sum()
             total = total + mask_loss + iou_loss
             terms += int(tvalid.sum()) if multimask else n
             stats[("box" if is_box else "point") + f"_r{rnd}_iou"] = float(

@@ -57,6 +57,7 @@ _HELP = {
     "stop_after": "stop and save after N steps in this sitting (0: none)",
     "threads": "torch CPU threads",
     "device": "where the model trains: cpu (the shipped run), cuda or cuda:N",
+    "precision": "float32, or bfloat16 autocast (faster on CPUs with AMX, and on GPUs)",
 }
 
 
