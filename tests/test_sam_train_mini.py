@@ -118,6 +118,19 @@ def test_bfloat16_autocast_trains_close_to_float32_and_keeps_float32_weights(tmp
     assert ckpt["meta"]["recipe"]["precision"] == "bfloat16"
 
 
+def test_conv_encoder_sizes_come_from_the_command_line(tmp_path):
+    sizes = ["--conv-widths", "8,16,24,32", "--conv-blocks", "1,1,2"]
+    args = [*TINY[1:], "--encoder", "conv", "--steps", "1", "--eval-every", "1", *sizes]
+    train_mini.main([*args, "--out", str(tmp_path)])
+    ckpt = torch.load(tmp_path / "mini_sam.pt", map_location="cpu", weights_only=True)
+    assert ckpt["config"]["conv_widths"] == [8, 16, 24, 32]
+    assert ckpt["config"]["conv_blocks"] == [1, 1, 2]
+    sam = load_sam(None, checkpoint=tmp_path / "mini_sam.pt", device="cpu")
+    assert sam.image_encoder.stem[0][0].out_channels == 8
+    with pytest.raises(SystemExit):  # argparse explains "expected whole numbers ..." and exits
+        train_mini.main(["--conv-widths", "wide", "--out", str(tmp_path)])
+
+
 def test_same_seed_same_first_loss_and_other_seed_differs(tmp_path):
     losses = [
         run(tmp_path / f"run{i}", "--steps", "1", "--eval-every", "100", "--seed", seed)["loss"]
@@ -143,6 +156,10 @@ def test_bad_arguments_are_explained(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="--device asks for 'cuda', but this machine has no"):
             train_mini.main(["--device", "cuda", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--conv-widths needs 4 positive numbers"):
+        train_mini.main(["--conv-widths", "32,48", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--conv-blocks needs 3 positive numbers"):
+        train_mini.main(["--conv-blocks", "1,0,3", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="--precision must be 'float32' or 'bfloat16', got 'fp16'"):
         train_mini.main(["--precision", "fp16", "--out", str(tmp_path)])
     for name in ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score"):

@@ -80,6 +80,8 @@ class TrainConfig:
       encoder_width, encoder_depth: the ViT encoder's width (a multiple of 32; one head per 32
         channels) and number of blocks (windowed, with global attention in the middle one and
         the last). The decoder keeps ``MiniSamConfig``'s sizes.
+      conv_widths, conv_blocks: the conv encoder's channels (stem and strides 4, 8, 16) and
+        residual blocks (strides 4, 8, 16); ignored by the ViT encoder.
       out: folder for checkpoints and the log. ``resume``: continue from ``out/train_state.pt``.
       seed: seeds the model, the bank and every step's draws.
       eval_every, eval_scenes, save_every: evaluation and checkpoint cadence.
@@ -116,6 +118,8 @@ class TrainConfig:
     encoder_width: int = 160
     encoder_depth: int = 8
     out_stride: int = 8
+    conv_widths: tuple[int, ...] = (32, 48, 96, 160)
+    conv_blocks: tuple[int, ...] = (1, 2, 3)
     out: str = "runs/mini"
     resume: bool = False
     seed: int = 0
@@ -155,6 +159,13 @@ class TrainConfig:
             get_device(self.device)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"--device{str(exc).removeprefix('prefer')}") from None
+        for name, n in (("conv_widths", 4), ("conv_blocks", 3)):
+            value = tuple(getattr(self, name))
+            if len(value) != n or min(value) <= 0:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} needs {n} positive numbers, comma-separated "
+                    f"(e.g. {','.join(map(str, getattr(TrainConfig, name)))}), got {value}"
+                )
         if self.precision not in ("float32", "bfloat16"):
             raise ValueError(f"--precision must be 'float32' or 'bfloat16', got {self.precision!r}")
         if self.encoder_width % 32:
@@ -174,7 +185,11 @@ class TrainConfig:
             )
         if self.encoder == "conv":
             return MiniSamConfig(
-                img_size=self.image_size, encoder="conv", out_stride=self.out_stride
+                img_size=self.image_size,
+                encoder="conv",
+                out_stride=self.out_stride,
+                conv_widths=tuple(self.conv_widths),
+                conv_blocks=tuple(self.conv_blocks),
             )
         d = self.encoder_depth
         return MiniSamConfig(

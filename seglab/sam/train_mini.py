@@ -51,6 +51,8 @@ _HELP = {
     "encoder_width": "ViT encoder width (multiple of 32)",
     "encoder_depth": "ViT encoder blocks",
     "out_stride": "conv encoder output stride: 8 (128 x 128 masks at 256 px) or 16",
+    "conv_widths": "conv encoder channels: stem and strides 4, 8, 16, e.g. 32,48,96,160",
+    "conv_blocks": "conv encoder residual blocks at strides 4, 8, 16, e.g. 1,2,3",
     "out": "folder for checkpoints and log",
     "resume": "continue from OUT/train_state.pt",
     "time_limit_min": "stop and save after this many minutes (0: none)",
@@ -66,6 +68,16 @@ def tiny_config(image_size: int = 64) -> MiniSamConfig:
     return MiniSamConfig.tiny(image_size)
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    """``"32,48,96,160"`` -> ``(32, 48, 96, 160)``, for the options that take several numbers."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, such as 32,48,96,160; got {text!r}"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """One option per :class:`TrainConfig` field, with its default."""
     p = argparse.ArgumentParser(
@@ -77,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
             p.add_argument(flag, action="store_true", help=_HELP.get(f.name))
+        elif str(f.type) == "tuple[int, ...]":
+            default = ",".join(map(str, f.default))
+            p.add_argument(
+                flag, type=_ints, default=f.default, help=_HELP.get(f.name), metavar=default
+            )
         else:
             kind = {"int": int, "float": float, "str": str}[str(f.type)]
             p.add_argument(flag, type=kind, default=f.default, help=_HELP.get(f.name))
