@@ -59,6 +59,21 @@ def test_evaluate_photos_reports_every_figure_in_range_and_where_the_click_is_lo
     assert len(figures["amg_masks_on_photos"]) == 2
 
 
+def test_amg_filter_report_counts_what_the_filters_would_keep():
+    from seglab.sam.evaluate_mini import amg_filter_report
+
+    r = amg_filter_report(build_mini_sam(tiny_config(64)), n_composites=1, points_per_side=4)
+    assert r["objects"] > 0 and 0.0 <= r["unfiltered_recall"] <= 1.0
+    # every object found is found by at least one matching mask
+    assert r["matching_masks"] >= round(r["unfiltered_recall"] * r["objects"])
+    shares = ("pass_pred_iou_0.88", "pass_stability_0.95")
+    if r["matching_masks"]:
+        assert all(0.0 <= r[k] <= 1.0 for k in shares)
+        assert 0.0 <= r["median_stability"] <= 1.0
+    else:
+        assert all(np.isnan(r[k]) for k in shares)
+
+
 def test_the_resolution_ceiling_is_low_for_thin_shapes_and_rises_with_the_low_res_side():
     from seglab.sam.evaluate_mini import mask_resolution_ceiling
 

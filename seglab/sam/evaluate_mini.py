@@ -319,6 +319,55 @@ def evaluate_photos(
     }
 
 
+@torch.no_grad()
+def amg_filter_report(
+    sam: Sam, n_composites: int = 3, points_per_side: int = 16, min_area: int = 1000
+) -> dict[str, float]:
+    """Why ``SamAutomaticMaskGenerator(sam)`` keeps no mask: its filters or its masks?
+
+    Runs the generator with both quality filters off (``pred_iou_thresh=0``,
+    ``stability_score_thresh=0``) on the first ``n_composites`` evaluation composites and
+    reports, for the objects of at least ``min_area`` pixels:
+
+    - ``unfiltered_recall``: the share matched by some mask at IoU > 0.5 (what the defaults
+      could reach if their filters kept the right masks);
+    - for the masks that match an object (``matching_masks`` of them):
+      ``median_predicted_iou`` and ``median_stability``, and the share that pass each default
+      filter, ``pass_pred_iou_0.88`` and ``pass_stability_0.95`` (NaN when none match).
+    """
+    from segment_anything import SamAutomaticMaskGenerator
+
+    from seglab.sam.bank import eval_composite
+
+    generator = SamAutomaticMaskGenerator(
+        sam, points_per_side=points_per_side, pred_iou_thresh=0.0, stability_score_thresh=0.0
+    )
+    found, total, scores = 0, 0, []
+    for i in range(n_composites):
+        c = eval_composite(i)
+        records = generator.generate(c.image)
+        objects = [c.masks[k] for k in _object_ids(c, min_area)]
+        matches = [[iou(r["segmentation"], m) > 0.5 for m in objects] for r in records]
+        total += len(objects)
+        found += sum(any(row[j] for row in matches) for j in range(len(objects)))
+        scores += [
+            (r["predicted_iou"], r["stability_score"])
+            for r, row in zip(records, matches, strict=True)
+            if any(row)
+        ]
+    a = np.array(scores, dtype=float).reshape(-1, 2)
+    nan = float("nan")
+    return {
+        "objects": total,
+        "unfiltered_recall": found / total if total else nan,
+        "matching_masks": len(a),
+        "median_predicted_iou": float(np.median(a[:, 0])) if len(a) else nan,
+        "median_stability": float(np.median(a[:, 1])) if len(a) else nan,
+        "pass_pred_iou_0.88": float((a[:, 0] >= 0.88).mean()) if len(a) else nan,
+        "pass_stability_0.95": float((a[:, 1] >= 0.95).mean()) if len(a) else nan,
+    }
+
+
 def mask_resolution_ceiling(mask: np.ndarray, img_size: int = 256, low_res: int = 0) -> float:
     """The IoU a SAM-style model can reach at best on ``mask`` through its low-res output.
 
