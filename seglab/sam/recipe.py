@@ -95,7 +95,7 @@ class TrainConfig:
       precision: ``"float32"`` (the shipped run) or ``"bfloat16"``: the encoder and decoder run
         under ``torch.autocast`` in bfloat16 (the weights, the optimiser and the losses stay in
         float32). Faster where the CPU has bfloat16 matrix units (Intel AMX) or on a GPU;
-        slower on CPUs without them.
+        possibly slower on CPUs without them (not measured).
     """
 
     steps: int = 6000
