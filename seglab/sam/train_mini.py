@@ -89,10 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
             p.add_argument(flag, action="store_true", help=_HELP.get(f.name))
-        elif str(f.type) == "tuple[int, ...]":
-            default = ",".join(map(str, f.default))
+        elif isinstance(f.default, tuple):  # conv_widths, conv_blocks: "32,48,96,160"
+            shown = ",".join(map(str, f.default))
             p.add_argument(
-                flag, type=_ints, default=f.default, help=_HELP.get(f.name), metavar=default
+                flag, type=_ints, default=f.default, help=_HELP.get(f.name), metavar=shown
             )
         else:
             kind = {"int": int, "float": float, "str": str}[str(f.type)]
