@@ -46,6 +46,33 @@ def test_bank_round_trips_composites(tmp_path, monkeypatch):
     assert e.masks.dtype == bool
 
 
+def test_a_composite_without_entities_is_banked_and_trained_on(tmp_path, monkeypatch):
+    """Small composites (64 px) can come out with no entity at all: the bank stores them and a
+    training step on them has nothing to learn from, rather than failing on a reshape."""
+    import torch
+
+    from seglab.sam.composites import Composite
+    from seglab.sam.interactive import batch_loss, prepare_images
+    from seglab.sam.mini import MiniSamConfig, build_mini_sam
+
+    def empty(rng, size, photos):
+        h, w = size
+        none = np.zeros(0, np.int64)
+        return Composite(np.zeros((h, w, 3), np.uint8), np.zeros((0, h, w), bool), none, none)
+
+    monkeypatch.setattr("seglab.sam.bank.CHUNK", 2)
+    monkeypatch.setattr("seglab.sam.bank.make_composite", empty)
+    bank = build_bank(tmp_path, 2, side=64, workers=1)
+    c = bank.get(0)
+    assert c.masks.shape == (0, *c.image.shape[:2])
+    sam = build_mini_sam(MiniSamConfig.tiny(64))
+    x, sizes = prepare_images(sam, [c.image])
+    total, terms, _ = batch_loss(
+        sam, sam.image_encoder(x), [c], sizes, np.random.default_rng(0), 3, 1
+    )
+    assert terms == 0 and torch.isfinite(total)
+
+
 def test_canvas_refuses_to_hide_or_split_an_object():
     cv = _Canvas(np.zeros((40, 40, 3), np.uint8))
     square = np.zeros((40, 40), bool)

@@ -88,7 +88,7 @@ def _render_chunk(args: tuple[Path, int, int, int, int, float]) -> Path:
         counts.append(len(c.masks))
         padded = np.zeros((len(c.masks), side, side), bool)
         padded[:, :h, :w] = c.masks
-        masks.append(np.packbits(padded.reshape(len(c.masks), -1), axis=1))
+        masks.append(np.packbits(padded.reshape(len(c.masks), side * side), axis=1))
         parents.append(c.parents)
         kinds.append(c.kinds)
     arrays: dict[str, np.ndarray] = {

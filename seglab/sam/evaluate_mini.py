@@ -158,7 +158,7 @@ def coins_ground_truth(min_area: int = 200) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _object_ids(c: Composite, min_area: int = MIN_AREA) -> list[int]:
-    areas = c.masks.reshape(len(c.masks), -1).sum(1)
+    areas = c.masks.sum((1, 2))
     return [k for k in range(len(c.masks)) if c.kinds[k] == 1 and areas[k] >= min_area]
 
 

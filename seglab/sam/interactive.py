@@ -341,7 +341,7 @@ def batch_loss(
     dev = embeddings.device  # targets and prompts are built on the CPU, then moved here
     groups: dict[bool, list[tuple[int, list[int]]]] = {False: [], True: []}
     for b, scene in enumerate(scenes):
-        areas = scene.masks.reshape(len(scene.masks), -1).sum(1)
+        areas = scene.masks.sum((1, 2))  # (K,); K may be 0
         chosen = rng.permutation(np.flatnonzero(areas >= min_area))[:max_objects]
         for k in chosen:
             if rng.random() < box_share:
