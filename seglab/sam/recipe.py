@@ -18,12 +18,21 @@ linear warm-up then cosine decay (over the steps, or over the clock when ``time_
 stop the run first), gradient clipping. Checkpoints go to ``out``: ``mini_sam.pt`` (the shippable
 float16 file) and ``train_state.pt`` (float32 weights, optimiser state, step and elapsed time, for
 ``resume``), both written atomically; ``log.jsonl`` holds one line per evaluation.
+
+**Many processes.** Started by ``torchrun --nproc-per-node N -m seglab.sam.train_mini ...``, N
+copies train one model: each draws its own ``batch_size`` scenes (seeded by its rank), the
+gradients are averaged over the copies (gloo, which also lets several copies share one GPU:
+their prompt sampling runs on as many CPU cores), every copy takes the same optimiser step, and
+rank 0 alone evaluates, logs and writes checkpoints. A step then sees ``N * batch_size`` scenes.
+Only gradients are shared: the conv encoder's BatchNorm keeps each copy's own running statistics,
+and the file holds rank 0's. A run may resume with another N if ``N * batch_size`` stays the same.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
@@ -34,6 +43,7 @@ import torch
 from segment_anything.modeling import Sam
 from tqdm.auto import tqdm
 
+from seglab import distributed
 from seglab.data import Scene, interior_point, make_scene, mask_box
 from seglab.device import get_device
 from seglab.sam.bank import Bank, build_bank, eval_composite
@@ -88,7 +98,8 @@ class TrainConfig:
       time_limit_min: stop (and save) after this many minutes; the cosine follows the clock
         when it is further along than the steps. 0: no limit.
       stop_after: stop (and save) after this many steps in this sitting. 0: no limit.
-      threads: torch CPU threads.
+      threads: torch CPU threads (per process under torchrun).
+      bank_workers: processes that render the bank when it is not on disk yet.
       device: where the model trains: ``"cpu"`` (the shipped run), ``"cuda"``, ``"cuda:N"``
         (anything :func:`seglab.get_device` takes). Scenes are drawn and prompts sampled on the
         CPU either way.
@@ -129,6 +140,7 @@ class TrainConfig:
     time_limit_min: float = 112.0
     stop_after: int = 0
     threads: int = 2
+    bank_workers: int = 2
     device: str = "cpu"
     precision: str = "float32"
 
@@ -140,6 +152,7 @@ class TrainConfig:
             "save_every",
             "image_size",
             "threads",
+            "bank_workers",
             "encoder_width",
             "encoder_depth",
         ):
@@ -208,10 +221,11 @@ def as_composite(scene: Scene) -> Composite:
 
 
 def draw_batch(
-    config: TrainConfig, step: int, bank: Bank | None, rng: np.random.Generator
+    config: TrainConfig, step: int, bank: Bank | None, rng: np.random.Generator, first: int = 0
 ) -> list[Composite]:
     """The ``batch_size`` scenes of one step: bank composites (flipped at random) and fresh
-    synthetic scenes, all with longest side ``image_size``."""
+    synthetic scenes, all with longest side ``image_size``. Synthetic scene i is seeded by
+    ``first + i`` (under torchrun, ``first = rank * batch_size``: every rank its own scenes)."""
     out = []
     s = config.image_size
     for i in range(config.batch_size):
@@ -220,7 +234,8 @@ def draw_batch(
             if rng.random() < config.nonsquare:
                 short = int(rng.integers(s * 5 // 8, s))
                 size = (short, s) if rng.random() < 0.5 else (s, short)
-            scene = make_scene(np.random.default_rng([TRAIN_TAG, config.seed, step, i]), size)
+            seeds = [TRAIN_TAG, config.seed, step, first + i]
+            scene = make_scene(np.random.default_rng(seeds), size)
             out.append(as_composite(scene))
             continue
         c = bank.get(int(rng.integers(len(bank))))
@@ -248,10 +263,10 @@ def quick_eval(sam: Sam, n_scenes: int = 16, image_size: int = 256) -> dict[str,
         for i in range(n_scenes):
             if family:
                 c = eval_composite(i, image_size)
-                keep = (c.kinds == 1) & (c.masks.reshape(len(c.masks), -1).sum(1) >= MIN_AREA)
+                keep = (c.kinds == 1) & (c.masks.sum((1, 2)) >= MIN_AREA)
             else:
                 c = as_composite(heldout_scene(i, image_size))
-                keep = c.masks.reshape(len(c.masks), -1).sum(1) >= MIN_AREA
+                keep = c.masks.sum((1, 2)) >= MIN_AREA
             masks = c.masks[keep]
             if not len(masks):
                 continue
@@ -312,11 +327,17 @@ SCHEDULE_FIELDS = (
 )
 
 
-def _schedule(c: TrainConfig) -> dict[str, float]:
-    return {name: getattr(c, name) for name in SCHEDULE_FIELDS}
+def _schedule(c: TrainConfig, processes: int = 1) -> dict[str, float]:
+    """The run's schedule; ``batch_size`` is the scenes of a whole step, over all processes, so
+    that a run may continue with another number of processes (e.g. 8 x 1 for 1 x 8)."""
+    out = {name: getattr(c, name) for name in SCHEDULE_FIELDS}
+    out["batch_size"] = c.batch_size * processes
+    return out
 
 
-def _check_same_schedule(saved: object, c: TrainConfig, state_path: Path) -> None:
+def _check_same_schedule(
+    saved: object, c: TrainConfig, state_path: Path, processes: int = 1
+) -> None:
     """Refuse to resume with settings that would change the run's schedule or data."""
     if saved is None:  # a state file written before the recipe was saved in it
         warnings.warn(
@@ -327,12 +348,14 @@ def _check_same_schedule(saved: object, c: TrainConfig, state_path: Path) -> Non
         return
     if not isinstance(saved, dict):
         raise ValueError(f"{state_path} is damaged: its 'recipe' is not a dict.")
-    now = _schedule(c)
+    now = _schedule(c, processes)
     differ = {k: (saved[k], now[k]) for k in now if k in saved and saved[k] != now[k]}
     if differ:
         flags = ", ".join(
             f"--{k.replace('_', '-')} {old} (this run: {new})" for k, (old, new) in differ.items()
         )
+        if "batch_size" in differ and processes > 1:
+            flags += f" (--batch-size counts the scenes of all {processes} processes together)"
         raise ValueError(
             f"--resume: {state_path} was trained with {flags}. Resume with the run's own "
             "settings; changing them mid-run would change its learning-rate schedule or data. "
@@ -341,14 +364,42 @@ def _check_same_schedule(saved: object, c: TrainConfig, state_path: Path) -> Non
 
 
 def train(config: TrainConfig) -> dict[str, object]:
-    """Run the recipe of the module docstring with ``config``; returns a summary dict."""
-    c = config
+    """Run the recipe of the module docstring with ``config``; returns a summary dict.
+
+    Started by torchrun, every copy calls this: it joins the process group (gloo) for the run.
+    """
+    with distributed.process_group("gloo") as info:
+        return _train(config, info)
+
+
+def _average_gradients(params: list[torch.Tensor], extra: list[float]) -> list[float]:
+    """Replace each gradient by its mean over the ranks; return ``extra`` summed over the ranks.
+
+    One all-reduce carries the gradients (zeros where a rank left a parameter unused, so that
+    every rank updates the same parameters) and the ``extra`` numbers, so that every rank takes
+    the same step and the same decisions.
+    """
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1).float() for g in grads] + [torch.tensor(extra).to(grads[0])])
+    total = distributed.all_sum(flat)
+    world = distributed.world_info().world_size
+    i = 0
+    for p in params:
+        p.grad = (total[i : i + p.numel()] / world).view_as(p).to(p.dtype)
+        i += p.numel()
+    return total[i:].tolist()
+
+
+def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
     torch.set_num_threads(c.threads)
-    torch.manual_seed(c.seed)
+    torch.manual_seed(c.seed)  # the same on every rank: the copies start from the same weights
+    device = torch.device(c.device)
+    if info.distributed and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", info.local_rank % torch.cuda.device_count())
     out = Path(c.out)
     out.mkdir(parents=True, exist_ok=True)
     model_config = c.model_config()
-    sam = build_mini_sam(model_config).to(c.device)
+    sam = build_mini_sam(model_config).to(device)
     opt = torch.optim.AdamW(sam.parameters(), lr=c.lr, weight_decay=c.weight_decay)
     start, elapsed = 0, 0.0
     state_path = out / "train_state.pt"
@@ -365,7 +416,7 @@ def train(config: TrainConfig) -> dict[str, object]:
                 f"run builds {model_config.to_dict()}. Use the same --image-size, "
                 "--encoder, --encoder-width, --encoder-depth, --out-stride and --tiny."
             )
-        _check_same_schedule(state.get("recipe"), c, state_path)
+        _check_same_schedule(state.get("recipe"), c, state_path, info.world_size)
         sam.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start, elapsed = int(state["step"]), float(state["elapsed_s"])
@@ -374,16 +425,23 @@ def train(config: TrainConfig) -> dict[str, object]:
         folder = Path(c.bank_dir) / (
             f"v{COMPOSITES_VERSION}_side{c.image_size}_seed{c.seed}_n{c.bank_size}"
         )
-        bank = build_bank(folder, c.bank_size, c.seed, c.image_size, c.nonsquare)
+        if not info.is_main:  # rank 0 renders what is missing, the others then load it
+            distributed.any_rank(False)
+        bank = build_bank(folder, c.bank_size, c.seed, c.image_size, c.nonsquare, c.bank_workers)
+        if info.is_main:
+            distributed.any_rank(False)
     sam.train()
     n_params = sum(p.numel() for p in sam.parameters())
     recipe = {k: v for k, v in asdict(c).items() if k not in ("out", "resume", "bank_dir")}
 
     def save(step: int, metrics: dict[str, float]) -> None:
+        if not info.is_main:  # under torchrun every rank holds the same weights: rank 0 writes
+            return
         meta = {
             "step": step,
             "train_seconds": round(elapsed, 1),
             "params": n_params,
+            "processes": info.world_size,
             "recipe": recipe,
             **{k: round(v, 4) for k, v in metrics.items()},
         }
@@ -394,7 +452,7 @@ def train(config: TrainConfig) -> dict[str, object]:
             "optimizer": opt.state_dict(),
             "step": step,
             "elapsed_s": elapsed,
-            "recipe": _schedule(c),
+            "recipe": _schedule(c, info.world_size),
         }
         atomic_torch_save(state, state_path)
 
@@ -402,22 +460,35 @@ def train(config: TrainConfig) -> dict[str, object]:
     step, last_loss = start, float("nan")
     losses: list[float] = []
     metrics: dict[str, float] = {}
-    bar = tqdm(total=c.steps, initial=start, desc="mini-SAM", mininterval=5, smoothing=0.05)
+    bar = tqdm(
+        total=c.steps,
+        initial=start,
+        desc="mini-SAM",
+        mininterval=5,
+        smoothing=0.05,
+        disable=not info.is_main,  # one bar, rank 0's
+    )
     stop = c.steps if not c.stop_after else min(c.steps, start + c.stop_after)
     limit_s = 60 * c.time_limit_min
-    autocast = torch.autocast(
-        torch.device(c.device).type, torch.bfloat16, enabled=c.precision == "bfloat16"
-    )
-    with (out / "log.jsonl").open("a") as log:
+    # elapsed / limit: rank 0's clock, shared with the others at every step under torchrun, so
+    # that every rank sets the same learning rate and stops at the same step
+    clock = elapsed / limit_s if limit_s else 0.0
+    params = list(sam.parameters())
+    autocast = torch.autocast(device.type, torch.bfloat16, enabled=c.precision == "bfloat16")
+    log_path = out / "log.jsonl" if info.is_main else Path(os.devnull)  # rank 0 logs
+    with log_path.open("a") as log:
         while step < stop:
-            if limit_s and (time.perf_counter() - t0) >= limit_s:
-                tqdm.write(f"time limit of {c.time_limit_min} min reached at step {step}")
+            if not info.distributed:
+                clock = (time.perf_counter() - t0) / limit_s if limit_s else 0.0
+            if limit_s and clock >= 1:
+                if info.is_main:
+                    tqdm.write(f"time limit of {c.time_limit_min} min reached at step {step}")
                 break
-            time_frac = (time.perf_counter() - t0) / limit_s if limit_s else 0.0
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, c.steps, c.lr, c.warmup, time_frac)
-            rng = np.random.default_rng([TRAIN_TAG, c.seed, step])
-            scenes = draw_batch(c, step, bank, rng)
+                g["lr"] = lr_at(step, c.steps, c.lr, c.warmup, clock)
+            seeds = [TRAIN_TAG, c.seed, step] + ([info.rank] if info.distributed else [])
+            rng = np.random.default_rng(seeds)
+            scenes = draw_batch(c, step, bank, rng, first=info.rank * c.batch_size)
             x, sizes = prepare_images(sam, [sc.image for sc in scenes])
             with autocast:
                 emb = sam.image_encoder(x)  # (B, C, g, g)
@@ -436,16 +507,21 @@ def train(config: TrainConfig) -> dict[str, object]:
             loss = total / max(terms, 1)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(sam.parameters(), c.clip)
+            if info.distributed:
+                mine = (time.perf_counter() - t0) / limit_s if limit_s and info.is_main else 0.0
+                loss_sum, clock = _average_gradients(params, [loss.item(), mine])
+                last_loss = loss_sum / info.world_size
+            else:
+                last_loss = loss.item()
+            torch.nn.utils.clip_grad_norm_(params, c.clip)
             opt.step()
             step += 1
-            last_loss = loss.item()
             losses.append(last_loss)
             elapsed = time.perf_counter() - t0
             bar.update(1)
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-            if step % c.eval_every == 0 or step == c.steps:
+            if info.is_main and (step % c.eval_every == 0 or step == c.steps):
                 metrics = quick_eval(sam, c.eval_scenes, c.image_size)
                 record = {
                     "step": step,

@@ -3,7 +3,8 @@
 Each option is a field of :class:`seglab.sam.recipe.TrainConfig` (``--batch-size`` sets
 ``batch_size``), with the same default; the recipe itself lives in :mod:`seglab.sam.recipe` and
 one training step in :mod:`seglab.sam.interactive`. The names the course used to import from here
-are re-exported.
+are re-exported. Under ``torchrun --nproc-per-node N`` the N processes train one model together
+(:mod:`seglab.sam.recipe` says how).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ _HELP = {
     "resume": "continue from OUT/train_state.pt",
     "time_limit_min": "stop and save after this many minutes (0: none)",
     "stop_after": "stop and save after N steps in this sitting (0: none)",
-    "threads": "torch CPU threads",
+    "threads": "torch CPU threads (per process under torchrun)",
+    "bank_workers": "processes that render the bank when it is not on disk yet",
     "device": "where the model trains: cpu (the shipped run), cuda or cuda:N",
     "precision": "float32, or bfloat16 autocast (faster on CPUs with AMX, and on GPUs)",
 }
