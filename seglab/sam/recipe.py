@@ -466,7 +466,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
         desc="mini-SAM",
         mininterval=5,
         smoothing=0.05,
-        disable=not info.is_main,  # one bar, rank 0's
+        **({} if info.is_main else {"disable": True}),  # rank 0's bar only; TQDM_DISABLE holds
     )
     stop = c.steps if not c.stop_after else min(c.steps, start + c.stop_after)
     limit_s = 60 * c.time_limit_min
