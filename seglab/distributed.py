@@ -39,6 +39,7 @@ __all__ = [
     "active",
     "all_sum",
     "any_rank",
+    "barrier",
     "broadcast_object",
     "gather_objects",
     "process_group",
@@ -219,6 +220,16 @@ def all_sum(tensor: torch.Tensor) -> torch.Tensor:
     moved = out.to(_collective_device())
     dist.all_reduce(moved, op=dist.ReduceOp.SUM)
     return moved.to(tensor.device)
+
+
+def barrier() -> None:
+    """Wait until every rank has reached this call (a collective call); one process: return.
+
+    For "rank 0 prepares, the others then use it": rank 0 calls it after writing, the others
+    before reading.
+    """
+    if active():
+        dist.barrier()
 
 
 def any_rank(flag: bool) -> bool:

@@ -16,6 +16,7 @@ from seglab.distributed import (
     active,
     all_sum,
     any_rank,
+    barrier,
     broadcast_object,
     gather_objects,
     process_group,
@@ -47,6 +48,7 @@ def test_single_process_defaults(monkeypatch):
         assert gather_objects({"a": 1}) == [{"a": 1}]
         assert shard([1, 2, 3], info) == [1, 2, 3]
         assert not active() and any_rank(True) and not any_rank(False)
+        assert barrier() is None  # nothing to wait for
         assert broadcast_object({"b": 2}) == {"b": 2}
         t = torch.tensor([1.5, 2.0])
         total = all_sum(t)
@@ -73,9 +75,11 @@ def test_two_gloo_ranks_gather_each_others_objects(tmp_path):
         """
             import json, sys, torch
             from seglab.distributed import (
-                active, all_sum, any_rank, broadcast_object, gather_objects, process_group, shard
+                active, all_sum, any_rank, barrier, broadcast_object, gather_objects,
+                process_group, shard,
             )
             with process_group() as info:
+                barrier()
                 got = gather_objects({"rank": info.rank, "mine": shard(list(range(5)), info)})
                 mine = torch.tensor([info.rank + 1, 10 * (info.rank + 1)], dtype=torch.int64)
                 more = [

@@ -102,7 +102,13 @@ def test_two_processes_take_the_step_of_their_averaged_gradient(tmp_path):
 
 
 def test_two_processes_stop_together_at_the_time_limit(tmp_path):
-    done = torchrun(tmp_path, "--steps", "100000", "--time-limit-min", "0.05")
+    # half the scenes from a bank: rank 0 renders it while rank 1 waits, then both load it
+    bank, tmp_path = tmp_path / "bank", tmp_path / "run"
+    done = torchrun(
+        tmp_path, "--steps", "100000", "--time-limit-min", "0.05",
+        "--synthetic-share", "0.5", "--bank-size", "2", "--bank-dir", str(bank),
+    )  # fmt: skip
+    assert len(list(bank.glob("*/chunk_*.npz"))) == 1
     # both ranks print a summary on the shared stdout, where their lines may interleave
     summaries = [json.loads(m) for m in re.findall(r'\{"step": [^{}]*\}', done.stdout)]
     assert len(summaries) == 2  # each rank prints its summary: the same step on both

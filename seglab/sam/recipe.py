@@ -426,10 +426,10 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             f"v{COMPOSITES_VERSION}_side{c.image_size}_seed{c.seed}_n{c.bank_size}"
         )
         if not info.is_main:  # rank 0 renders what is missing, the others then load it
-            distributed.any_rank(False)
+            distributed.barrier()
         bank = build_bank(folder, c.bank_size, c.seed, c.image_size, c.nonsquare, c.bank_workers)
         if info.is_main:
-            distributed.any_rank(False)
+            distributed.barrier()
     sam.train()
     n_params = sum(p.numel() for p in sam.parameters())
     recipe = {k: v for k, v in asdict(c).items() if k not in ("out", "resume", "bank_dir")}
