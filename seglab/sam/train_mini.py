@@ -14,6 +14,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 
+from seglab.distributed import world_info
 from seglab.sam.interactive import (  # noqa: F401  (re-exported: importable where they were)
     DICE_WEIGHT,
     FOCAL_WEIGHT,
@@ -109,4 +110,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main()))
+    summary = main()
+    if world_info().is_main:  # under torchrun one summary, rank 0's: ranks share stdout
+        print(json.dumps(summary))
