@@ -251,3 +251,24 @@ def test_iou_targets_rank_the_clicked_entity_above_its_ancestors():
     got = iou_targets(ious, 0.8)[0]
     torch.testing.assert_close(got, torch.tensor([1.0, 0.8, 0.16]))
     assert got[0] > got[1]  # the entity's own mask is the top-scored one
+
+
+def test_the_grouping_loss_trains_a_head_that_is_saved_for_resume_but_not_shipped(tmp_path):
+    summary = run(tmp_path, "--steps", "2", "--eval-every", "2", "--grouping-weight", "0.5")
+    assert summary["step"] == 2 and np.isfinite(summary["loss"])
+    state = torch.load(tmp_path / "train_state.pt", weights_only=True)
+    assert set(state["grouping_head"]) == {"proj.weight", "proj.bias"}
+    shipped = torch.load(tmp_path / "mini_sam.pt", weights_only=True)["state_dict"]
+    assert not any("grouping" in k or k.startswith("proj.") for k in shipped)
+    assert "grouping" in json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])
+    # resuming without the loss (or a run made without it, with it) is refused by name
+    before = (tmp_path / "train_state.pt").read_bytes()
+    with pytest.raises(ValueError, match="trained with a grouping loss"):
+        run(tmp_path, "--steps", "2", "--eval-every", "100", "--resume")
+    assert (tmp_path / "train_state.pt").read_bytes() == before
+    plain = tmp_path / "plain"
+    run(plain, "--steps", "2", "--eval-every", "100", "--stop-after", "1")
+    with pytest.raises(ValueError, match="trained without a grouping loss"):
+        run(plain, "--steps", "2", "--eval-every", "100", "--grouping-weight", "0.5", "--resume")
+    with pytest.raises(ValueError, match=r"--grouping-weight must be >= 0, got -1\.0"):
+        run(tmp_path / "bad", "--grouping-weight", "-1")

@@ -49,6 +49,7 @@ from seglab.device import get_device
 from seglab.sam.bank import Bank, build_bank, eval_composite
 from seglab.sam.composites import COMPOSITES_VERSION, Composite
 from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
+from seglab.sam.grouping import GroupingHead, grouping_loss
 from seglab.sam.interactive import (
     batch_loss,
     decode,
@@ -77,6 +78,8 @@ class TrainConfig:
       box_share: chance that an entity's first prompt is a box instead of a point.
       ancestor_score: the IoU head's target for a mask of a clicked entity's ancestor, as a
         factor on its IoU (:func:`seglab.sam.interactive.batch_loss`); 1.0 is SAM's.
+      grouping_weight: weight of :func:`seglab.sam.grouping.grouping_loss`, a dense loss on the
+        image embedding through a training-only 1 x 1 projection; 0 (the shipped run): none.
       synthetic_share: share of the batch drawn from ``make_scene`` instead of the bank.
       nonsquare: share of synthetic scenes (and bank composites) that are not square.
       bank_size: composites in the bank; ``bank_dir``: where it is cached.
@@ -119,6 +122,7 @@ class TrainConfig:
     corrections: int = 1
     box_share: float = 0.4
     ancestor_score: float = 1.0
+    grouping_weight: float = 0.0
     synthetic_share: float = 0.25
     nonsquare: float = 0.25
     bank_size: int = 8000
@@ -160,6 +164,8 @@ class TrainConfig:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}"
                 )
+        if self.grouping_weight < 0:
+            raise ValueError(f"--grouping-weight must be >= 0, got {self.grouping_weight}")
         if self.seed < 0:
             raise ValueError(f"--seed must be >= 0, got {self.seed}")
         if self.image_size % 16:
@@ -400,7 +406,11 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     model_config = c.model_config()
     sam = build_mini_sam(model_config).to(device)
-    opt = torch.optim.AdamW(sam.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+    # training only, not in the saved model; built after the model so that its weights are
+    # drawn as without it
+    head = GroupingHead(sam.prompt_encoder.embed_dim).to(device) if c.grouping_weight else None
+    params = list(sam.parameters()) + (list(head.parameters()) if head else [])
+    opt = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
     start, elapsed = 0, 0.0
     state_path = out / "train_state.pt"
     if c.resume:
@@ -418,6 +428,14 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             )
         _check_same_schedule(state.get("recipe"), c, state_path, info.world_size)
         sam.load_state_dict(state["model"])
+        if (head is None) != ("grouping_head" not in state):
+            raise ValueError(
+                f"--resume: {state_path} was trained with"
+                f"{'' if 'grouping_head' in state else 'out'} a grouping loss; resume it with "
+                f"the same --grouping-weight (0 or not) as before."
+            )
+        if head is not None:
+            head.load_state_dict(state["grouping_head"])
         opt.load_state_dict(state["optimizer"])
         start, elapsed = int(state["step"]), float(state["elapsed_s"])
     bank = None
@@ -450,6 +468,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             "config": model_config.to_dict(),
             "model": sam.state_dict(),
             "optimizer": opt.state_dict(),
+            **({"grouping_head": head.state_dict()} if head else {}),
             "step": step,
             "elapsed_s": elapsed,
             "recipe": _schedule(c, info.world_size),
@@ -473,7 +492,6 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
     # elapsed / limit: rank 0's clock, shared with the others at every step under torchrun, so
     # that every rank sets the same learning rate and stops at the same step
     clock = elapsed / limit_s if limit_s else 0.0
-    params = list(sam.parameters())
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=c.precision == "bfloat16")
     log_path = out / "log.jsonl" if info.is_main else Path(os.devnull)  # rank 0 logs
     with log_path.open("a") as log:
@@ -504,7 +522,11 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
                     c.box_share,
                     ancestor_score=c.ancestor_score,
                 )
-            loss = total / max(terms, 1)
+                loss = total / max(terms, 1)
+                if head is not None:
+                    grouping = grouping_loss(head, emb, scenes, sizes, c.image_size)
+                    stats["grouping"] = float(grouping)
+                    loss = loss + c.grouping_weight * grouping
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if info.distributed:

@@ -43,6 +43,7 @@ _HELP = {
     "corrections": "corrective-point rounds after the first prompt",
     "box_share": "share of first prompts that are boxes",
     "ancestor_score": "IoU-head target factor for masks of a clicked entity's ancestors",
+    "grouping_weight": "weight of the dense grouping loss on the image embedding (0: none)",
     "synthetic_share": "share of each batch drawn from seglab.data.make_scene",
     "nonsquare": "share of non-square scenes",
     "bank_size": "photo composites rendered once into the bank",
