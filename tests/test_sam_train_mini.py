@@ -261,14 +261,23 @@ def test_the_grouping_loss_trains_a_head_that_is_saved_for_resume_but_not_shippe
     shipped = torch.load(tmp_path / "mini_sam.pt", weights_only=True)["state_dict"]
     assert not any("grouping" in k or k.startswith("proj.") for k in shipped)
     assert "grouping" in json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])
-    # resuming without the loss (or a run made without it, with it) is refused by name
+    # resuming without the loss, with another weight, or adding it, is refused by name
     before = (tmp_path / "train_state.pt").read_bytes()
-    with pytest.raises(ValueError, match="trained with a grouping loss"):
+    with pytest.raises(ValueError, match=r"--grouping-weight 0\.5 \(this run: 0\.0\)"):
         run(tmp_path, "--steps", "2", "--eval-every", "100", "--resume")
     assert (tmp_path / "train_state.pt").read_bytes() == before
+    with pytest.raises(ValueError, match=r"--grouping-weight 0\.5 \(this run: 0\.25\)"):
+        run(
+            tmp_path, "--steps", "2", "--eval-every", "100", "--grouping-weight", "0.25", "--resume"
+        )
     plain = tmp_path / "plain"
     run(plain, "--steps", "2", "--eval-every", "100", "--stop-after", "1")
-    with pytest.raises(ValueError, match="trained without a grouping loss"):
+    with pytest.raises(ValueError, match=r"--grouping-weight 0\.0 \(this run: 0\.5\)"):
         run(plain, "--steps", "2", "--eval-every", "100", "--grouping-weight", "0.5", "--resume")
+    # a state written before the weight was part of the schedule: its head still tells
+    del state["recipe"]["grouping_weight"]
+    torch.save(state, tmp_path / "train_state.pt")
+    with pytest.raises(ValueError, match="was trained with a grouping loss; resume it with"):
+        run(tmp_path, "--steps", "2", "--eval-every", "100", "--resume")
     with pytest.raises(ValueError, match=r"--grouping-weight must be >= 0, got -1\.0"):
         run(tmp_path / "bad", "--grouping-weight", "-1")

@@ -325,6 +325,7 @@ SCHEDULE_FIELDS = (
     "corrections",
     "box_share",
     "ancestor_score",
+    "grouping_weight",
     "synthetic_share",
     "nonsquare",
     "bank_size",
