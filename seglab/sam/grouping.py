@@ -55,12 +55,9 @@ def region_grid(
     h, w = size
     k = len(scene.masks)
     onehot = np.zeros((k + 1, frame, frame), np.float32)
-    onehot[0, :h, :w] = 1
+    onehot[0, :h, :w] = ~scene.masks.any(0)  # the background: on no entity
     for j in range(k):
-        own = scene.own_region(j)
-        onehot[j + 1, :h, :w] = own
-        onehot[0, :h, :w] -= scene.masks[j] * (scene.parents[j] < 0)
-    np.clip(onehot[0], 0, 1, out=onehot[0])
+        onehot[j + 1, :h, :w] = scene.own_region(j)
     cell = frame // grid
     share = onehot.reshape(k + 1, grid, cell, grid, cell).mean((2, 4))
     label = share.argmax(0)
