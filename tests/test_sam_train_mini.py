@@ -94,6 +94,20 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
         torch.testing.assert_close(a["model"][k], b["model"][k], rtol=0, atol=0)
 
 
+def test_a_sitting_that_stops_between_evaluations_saves_figures_of_its_own_weights(tmp_path):
+    # stopped by --stop-after (or the clock) at step 3, two steps after the last evaluation: the
+    # figures saved with the weights are measured at step 3, not carried over from step 1
+    summary = run(tmp_path, "--steps", "6", "--eval-every", "1", "--stop-after", "1")
+    summary = run(tmp_path, "--steps", "6", "--eval-every", "4", "--stop-after", "2", "--resume")
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 3]
+    assert records[1]["loss"] > 0  # the mean over the two steps of this sitting
+    meta = torch.load(tmp_path / "mini_sam.pt", map_location="cpu", weights_only=True)["meta"]
+    assert meta["step"] == summary["step"] == 3
+    for key in ("point_miou", "box_miou"):
+        assert meta[key] == records[1][key] == round(summary[key], 4)
+
+
 def test_resume_refuses_another_schedule_and_leaves_the_run_untouched(tmp_path):
     run(tmp_path, "--steps", "4", "--eval-every", "100", "--stop-after", "1")
     before = (tmp_path / "train_state.pt").read_bytes()

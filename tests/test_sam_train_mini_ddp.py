@@ -108,12 +108,15 @@ def test_two_processes_stop_together_at_the_time_limit(tmp_path):
         "--synthetic-share", "0.5", "--bank-size", "2", "--bank-dir", str(bank),
     )  # fmt: skip
     assert len(list(bank.glob("*/chunk_*.npz"))) == 1
-    # one summary, rank 0's; rank 1 left its loop at the same step, or it would still be
-    # waiting in an all-reduce and torchrun would not have returned 0
-    summaries = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert len(summaries) == 1
+    # rank 0 alone prints: the evaluation of the weights it stopped with, then the summary;
+    # rank 1 left its loop at the same step, or it would still be waiting in an all-reduce and
+    # torchrun would not have returned 0
+    printed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(printed) == 2
+    record, summaries = printed[0], printed[1:]
     assert 0 < summaries[0]["step"] < 100000
     step = summaries[0]["step"]
+    assert record["step"] == step and record["point_miou"] == round(summaries[0]["point_miou"], 4)
     assert done.stdout.count(f"time limit of 0.05 min reached at step {step}\n") == 1
     state = torch.load(tmp_path / "train_state.pt", map_location="cpu", weights_only=True)
     assert state["step"] == summaries[0]["step"]

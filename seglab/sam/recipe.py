@@ -97,7 +97,9 @@ class TrainConfig:
         residual blocks (strides 4, 8, 16); ignored by the ViT encoder.
       out: folder for checkpoints and the log. ``resume``: continue from ``out/train_state.pt``.
       seed: seeds the model, the bank and every step's draws.
-      eval_every, eval_scenes, save_every: evaluation and checkpoint cadence.
+      eval_every, eval_scenes, save_every: evaluation and checkpoint cadence. A sitting that stops
+        between evaluations (the clock, ``stop_after``) is evaluated once more as it ends, so
+        the figures saved with the weights are always measured on them.
       time_limit_min: stop (and save) after this many minutes; the cosine follows the clock
         when it is further along than the steps. 0: no limit.
       stop_after: stop (and save) after this many steps in this sitting. 0: no limit.
@@ -495,6 +497,27 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
     clock = elapsed / limit_s if limit_s else 0.0
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=c.precision == "bfloat16")
     log_path = out / "log.jsonl" if info.is_main else Path(os.devnull)  # rank 0 logs
+    evaluated_at = -1  # the step of the last quick_eval
+    stats: dict[str, float] = {}  # the last step's loss terms, logged with each evaluation
+
+    def evaluate(at: int) -> dict[str, float]:
+        """quick_eval now, logged with the mean loss since the last evaluation."""
+        nonlocal evaluated_at
+        metrics = quick_eval(sam, c.eval_scenes, c.image_size)
+        since = at - max(evaluated_at, start)
+        record = {
+            "step": at,
+            "elapsed_s": round(elapsed, 1),
+            **({"loss": round(float(np.mean(losses[-since:])), 4)} if since > 0 else {}),
+            **{k: round(float(np.mean(v)), 4) for k, v in stats.items()},
+            **{k: round(v, 4) for k, v in metrics.items()},
+        }
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+        tqdm.write(json.dumps(record))
+        evaluated_at = at
+        return metrics
+
     with log_path.open("a") as log:
         while step < stop:
             if not info.distributed:
@@ -545,20 +568,14 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
             if info.is_main and (step % c.eval_every == 0 or step == c.steps):
-                metrics = quick_eval(sam, c.eval_scenes, c.image_size)
-                record = {
-                    "step": step,
-                    "elapsed_s": round(elapsed, 1),
-                    "loss": round(float(np.mean(losses[-c.eval_every :])), 4),
-                    **{k: round(float(np.mean(v)), 4) for k, v in stats.items()},
-                    **{k: round(v, 4) for k, v in metrics.items()},
-                }
-                log.write(json.dumps(record) + "\n")
-                log.flush()
-                tqdm.write(json.dumps(record))
+                metrics = evaluate(step)
                 save(step, metrics)
             elif step % c.save_every == 0:
                 save(step, metrics)
-    bar.close()
+        bar.close()
+        if info.is_main and evaluated_at != step:
+            # stopped by the clock or --stop-after between evaluations (or a resume that had no
+            # step left): measure these weights, so that the figures saved with them are theirs
+            metrics = evaluate(step)
     save(step, metrics)
     return {"step": step, "loss": last_loss, "elapsed_s": elapsed, **metrics}
