@@ -59,15 +59,16 @@ def tiny_file(tiny_sam: Sam, tmp_path: Path) -> Path:
 
 
 def run(sam: Sam) -> tuple[torch.Tensor, torch.Tensor]:
-    """One forward pass through encoder, prompt encoder and decoder, with a fixed input."""
+    """One forward pass through encoder, prompt encoder and decoder, with a fixed input (on the
+    model's device: ``Sam.forward`` does not move its inputs)."""
     g = torch.Generator().manual_seed(1)
     size = sam.image_encoder.img_size
     batch = [
         {
-            "image": torch.randint(0, 256, (3, size, size), generator=g).float(),
+            "image": torch.randint(0, 256, (3, size, size), generator=g).float().to(sam.device),
             "original_size": (size, size),
-            "point_coords": torch.tensor([[[size * 0.3, size * 0.6]]]),
-            "point_labels": torch.tensor([[1]]),
+            "point_coords": torch.tensor([[[size * 0.3, size * 0.6]]], device=sam.device),
+            "point_labels": torch.tensor([[1]], device=sam.device),
         }
     ]
     out = sam(batch, multimask_output=True)[0]
