@@ -74,3 +74,38 @@ def test_a_saved_conv_mini_sam_loads_back_as_a_conv_model(tmp_path):
         torch.testing.assert_close(
             loaded.image_encoder(x), sam.half().float().image_encoder(x), atol=2e-3, rtol=0
         )
+
+
+def test_attention_blocks_let_every_cell_see_the_whole_image():
+    # a change in one corner of a 128-px image: without attention, the embedding cell in the
+    # opposite corner is out of the CNN's reach and stays equal; with global attention it moves
+    x = torch.randn(1, 3, 128, 128)
+    far = x.clone()
+    far[..., :8, :8] += 5.0
+    for blocks, reaches in ((0, False), (1, True)):
+        torch.manual_seed(0)
+        enc = ConvImageEncoder(128, (8, 8, 16, 32), (1, 1, 1), out_chans=16, attn_blocks=blocks)
+        with torch.no_grad():
+            a, b = enc.eval()(x)[..., -1, -1], enc(far)[..., -1, -1]
+        assert (not torch.allclose(a, b, atol=1e-6)) is reaches
+        assert len(enc.attn) == blocks
+    with pytest.raises(ValueError, match="attn_blocks must be >= 0, got -1"):
+        ConvImageEncoder(64, attn_blocks=-1)
+
+
+def test_attention_blocks_are_part_of_the_config_and_the_file(tmp_path):
+    config = MiniSamConfig.from_dict(
+        {**MiniSamConfig.tiny(64, "conv").to_dict(), "conv_attn_blocks": 2}
+    )
+    assert MiniSamConfig.from_dict(config.to_dict()) == config
+    old = {k: v for k, v in config.to_dict().items() if k != "conv_attn_blocks"}
+    assert MiniSamConfig.from_dict(old).conv_attn_blocks == 0  # files from before: no attention
+    torch.manual_seed(2)
+    sam = build_mini_sam(config)
+    loaded = load_sam(None, checkpoint=save_mini_checkpoint(sam, tmp_path / "a.pt", config))
+    assert len(loaded.image_encoder.attn) == 2
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            loaded.image_encoder(x), sam.half().float().image_encoder(x), atol=2e-3, rtol=0
+        )

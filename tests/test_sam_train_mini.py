@@ -141,6 +141,13 @@ def test_conv_encoder_sizes_come_from_the_command_line(tmp_path):
     assert ckpt["config"]["conv_blocks"] == [1, 1, 2]
     sam = load_sam(None, checkpoint=tmp_path / "mini_sam.pt", device="cpu")
     assert sam.image_encoder.stem[0][0].out_channels == 8
+    assert len(sam.image_encoder.attn) == 0
+    # --conv-attn adds global attention; a resume must build the same model
+    attn = tmp_path / "attn"
+    train_mini.main([*args, "--conv-attn", "1", "--stop-after", "1", "--out", str(attn)])
+    assert len(load_sam(None, checkpoint=attn / "mini_sam.pt").image_encoder.attn) == 1
+    with pytest.raises(ValueError, match="--conv-attn"):
+        train_mini.main([*args, "--resume", "--out", str(attn)])
     with pytest.raises(SystemExit):  # argparse explains "expected whole numbers ..." and exits
         train_mini.main(["--conv-widths", "wide", "--out", str(tmp_path)])
 

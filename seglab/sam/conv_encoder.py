@@ -11,6 +11,8 @@ Shapes (B = batch, S = ``img_size``, C = ``out_chans``):
 
     image (B, 3, S, S), normalised by ``Sam.preprocess``
     -> stem, stride 2 -> stages at strides 4, 8, 16 (residual 3 x 3 blocks)
+    -> optionally, transformer blocks with global attention on the stride-16 grid, so that
+       every cell sees the whole image (a 3 x 3 CNN's cells see only their neighbourhood)
     -> top-down fusion of the stride-16 stage into the stride-``out_stride`` one
     -> embedding (B, C, S / out_stride, S / out_stride)
 """
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 
 import torch
 from segment_anything.modeling.common import LayerNorm2d
+from segment_anything.modeling.image_encoder import Block
 from torch import nn
 from torch.nn import functional as F
 
@@ -53,6 +56,9 @@ class ConvImageEncoder(nn.Module):
       blocks: residual blocks in the stages at strides 4, 8 and 16.
       out_chans: channels C of the embedding (the decoder's width).
       out_stride: 8 or 16; the embedding grid is S / out_stride.
+      attn_blocks: SAM's ViT blocks (``segment_anything.modeling.image_encoder.Block``: global
+        attention with relative positions, one head per 32 channels) run on the stride-16
+        stage's (S/16 x S/16) cells; 0: none.
     """
 
     def __init__(
@@ -62,10 +68,13 @@ class ConvImageEncoder(nn.Module):
         blocks: Sequence[int] = (1, 2, 3),
         out_chans: int = 128,
         out_stride: int = 8,
+        attn_blocks: int = 0,
     ) -> None:
         super().__init__()
         if out_stride not in (8, 16):
             raise ValueError(f"out_stride must be 8 or 16, got {out_stride}")
+        if attn_blocks < 0:
+            raise ValueError(f"attn_blocks must be >= 0, got {attn_blocks}")
         if len(widths) != 4 or len(blocks) != 3:
             raise ValueError(
                 f"widths needs 4 numbers (stem, strides 4, 8, 16) and blocks 3 (strides 4, 8, "
@@ -80,6 +89,11 @@ class ConvImageEncoder(nn.Module):
             self.stages.append(
                 nn.Sequential(_conv_bn(c_in, c_out, 2), *(ResidualBlock(c_out) for _ in range(n)))
             )
+        grid16 = (img_size // 16, img_size // 16)
+        self.attn = nn.ModuleList(
+            Block(w3, max(1, w3 // 32), use_rel_pos=True, input_size=grid16)
+            for _ in range(attn_blocks)
+        )
         self.lateral = nn.Conv2d(w2 if out_stride == 8 else w3, out_chans, 1)
         self.top = nn.Conv2d(w3, out_chans, 1) if out_stride == 8 else None
         self.neck = nn.Sequential(
@@ -96,6 +110,11 @@ class ConvImageEncoder(nn.Module):
         s4 = self.stages[0](x)
         s8 = self.stages[1](s4)
         s16 = self.stages[2](s8)
+        if len(self.attn):
+            t = s16.permute(0, 2, 3, 1)  # (B, S/16, S/16, C): the layout SAM's blocks take
+            for block in self.attn:
+                t = block(t)
+            s16 = t.permute(0, 3, 1, 2)
         if self.top is None:
             y = self.lateral(s16)
         else:

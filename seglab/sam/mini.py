@@ -70,6 +70,8 @@ class MiniSamConfig:
       conv_widths: channels of the conv encoder's stem and its stages at strides 4, 8 and 16.
       conv_blocks: residual blocks of the conv encoder's stages at strides 4, 8 and 16.
       out_stride: the conv encoder's output stride (8 or 16); the grid is img_size // out_stride.
+      conv_attn_blocks: global-attention blocks on the conv encoder's stride-16 stage (0: none;
+        files written before this field existed have none).
     """
 
     img_size: int = 256
@@ -88,6 +90,7 @@ class MiniSamConfig:
     conv_widths: tuple[int, ...] = field(default=(32, 48, 96, 160))
     conv_blocks: tuple[int, ...] = field(default=(1, 2, 3))
     out_stride: int = 16
+    conv_attn_blocks: int = 0
 
     @property
     def grid(self) -> int:
@@ -150,7 +153,12 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
         from seglab.sam.conv_encoder import ConvImageEncoder
 
         image_encoder = ConvImageEncoder(
-            c.img_size, c.conv_widths, c.conv_blocks, c.prompt_dim, c.out_stride
+            c.img_size,
+            c.conv_widths,
+            c.conv_blocks,
+            c.prompt_dim,
+            c.out_stride,
+            c.conv_attn_blocks,
         )
     else:
         image_encoder = ImageEncoderViT(

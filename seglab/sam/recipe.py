@@ -95,6 +95,7 @@ class TrainConfig:
         the last). The decoder keeps ``MiniSamConfig``'s sizes.
       conv_widths, conv_blocks: the conv encoder's channels (stem and strides 4, 8, 16) and
         residual blocks (strides 4, 8, 16); ignored by the ViT encoder.
+      conv_attn: global-attention blocks on the conv encoder's stride-16 stage (0: none).
       out: folder for checkpoints and the log. ``resume``: continue from ``out/train_state.pt``.
       seed: seeds the model, the bank and every step's draws.
       eval_every, eval_scenes, save_every: evaluation and checkpoint cadence. A sitting that stops
@@ -137,6 +138,7 @@ class TrainConfig:
     out_stride: int = 8
     conv_widths: tuple[int, ...] = (32, 48, 96, 160)
     conv_blocks: tuple[int, ...] = (1, 2, 3)
+    conv_attn: int = 0
     out: str = "runs/mini"
     resume: bool = False
     seed: int = 0
@@ -166,6 +168,8 @@ class TrainConfig:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}"
                 )
+        if self.conv_attn < 0:
+            raise ValueError(f"--conv-attn must be >= 0, got {self.conv_attn}")
         if self.grouping_weight < 0:
             raise ValueError(f"--grouping-weight must be >= 0, got {self.grouping_weight}")
         if self.seed < 0:
@@ -202,7 +206,9 @@ class TrainConfig:
         sizes above on ``MiniSamConfig``'s decoder."""
         if self.tiny:
             return replace(
-                MiniSamConfig.tiny(self.image_size, self.encoder), out_stride=self.out_stride
+                MiniSamConfig.tiny(self.image_size, self.encoder),
+                out_stride=self.out_stride,
+                conv_attn_blocks=self.conv_attn if self.encoder == "conv" else 0,
             )
         if self.encoder == "conv":
             return MiniSamConfig(
@@ -211,6 +217,7 @@ class TrainConfig:
                 out_stride=self.out_stride,
                 conv_widths=tuple(self.conv_widths),
                 conv_blocks=tuple(self.conv_blocks),
+                conv_attn_blocks=self.conv_attn,
             )
         d = self.encoder_depth
         return MiniSamConfig(
@@ -423,11 +430,14 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
                 "first, or point --out at a previous run."
             )
         state = torch.load(state_path, map_location="cpu", weights_only=True)
-        if state["config"] != model_config.to_dict():
+        # read through MiniSamConfig, so that a state written before a field existed compares
+        # with that field's default
+        if MiniSamConfig.from_dict(state["config"]) != model_config:
             raise ValueError(
                 f"--resume: {state_path} holds a model with config {state['config']}, but this "
                 f"run builds {model_config.to_dict()}. Use the same --image-size, "
-                "--encoder, --encoder-width, --encoder-depth, --out-stride and --tiny."
+                "--encoder, --encoder-width, --encoder-depth, --out-stride, --conv-widths, "
+                "--conv-blocks, --conv-attn and --tiny."
             )
         _check_same_schedule(state.get("recipe"), c, state_path, info.world_size)
         sam.load_state_dict(state["model"])
