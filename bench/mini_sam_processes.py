@@ -63,6 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mini_sam_processes.") as tmp:
         work = Path(tmp)
         common = ["--steps", str(args.steps), "--time-limit-min", "0", "--eval-every", "100000"]
+        common += ["--head-steps", "0"]  # the main stage's steps only
         common += ["--save-every", "100000", "--bank-dir", str(work / "bank")]
         common += ["--bank-size", str(BANK)] + (QUICK if args.quick else [])
         if not args.quick:  # render the bank once, untimed: every run then loads it

@@ -39,6 +39,7 @@ __all__ = [
     "active",
     "all_sum",
     "any_rank",
+    "average_gradients",
     "barrier",
     "broadcast_object",
     "gather_objects",
@@ -241,3 +242,21 @@ def any_rank(flag: bool) -> bool:
     if not active():
         return bool(flag)
     return bool(all_sum(torch.tensor([int(bool(flag))], dtype=torch.int64)).item() > 0)
+
+
+def average_gradients(params: list[torch.Tensor], extra: list[float]) -> list[float]:
+    """Replace each gradient by its mean over the ranks; return ``extra`` summed over the ranks.
+
+    One all-reduce carries the gradients (zeros where a rank left a parameter unused, so that
+    every rank updates the same parameters) and the ``extra`` numbers, so that every rank takes
+    the same step and the same decisions.
+    """
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1).float() for g in grads] + [torch.tensor(extra).to(grads[0])])
+    total = all_sum(flat)
+    world = world_info().world_size
+    i = 0
+    for p in params:
+        p.grad = (total[i : i + p.numel()] / world).view_as(p).to(p.dtype)
+        i += p.numel()
+    return total[i:].tolist()

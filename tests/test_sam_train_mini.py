@@ -23,6 +23,8 @@ TINY = [
     "2",
     "--synthetic-share",
     "1",
+    "--head-steps",  # the main stage; the last stage's own tests give it steps
+    "0",
 ]
 
 
@@ -183,7 +185,10 @@ def test_bad_arguments_are_explained(tmp_path):
         train_mini.main(["--conv-blocks", "1,0,3", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="--precision must be 'float32' or 'bfloat16', got 'fp16'"):
         train_mini.main(["--precision", "fp16", "--out", str(tmp_path)])
-    for name in ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score"):
+    with pytest.raises(ValueError, match="--head-steps must be >= 0, got -1"):
+        train_mini.main(["--head-steps", "-1", "--out", str(tmp_path)])
+    flags = ("--box-share", "--synthetic-share", "--nonsquare", "--ancestor-score")
+    for name in (*flags, "--head-ancestor-score"):
         with pytest.raises(ValueError, match=f"{name} must be in \\[0, 1\\], got 1.5"):
             train_mini.main([name, "1.5", "--out", str(tmp_path)])
     # resuming with another model size is refused, not silently mixed
@@ -302,3 +307,36 @@ def test_the_grouping_loss_trains_a_head_that_is_saved_for_resume_but_not_shippe
         run(tmp_path, "--steps", "2", "--eval-every", "100", "--resume")
     with pytest.raises(ValueError, match=r"--grouping-weight must be >= 0, got -1\.0"):
         run(tmp_path / "bad", "--grouping-weight", "-1")
+
+
+def _weights(path) -> dict:
+    return torch.load(path / "train_state.pt", map_location="cpu", weights_only=True)["model"]
+
+
+def test_the_last_stage_retrains_only_the_iou_head_once_and_is_saved(tmp_path):
+    run(tmp_path / "plain", "--steps", "2", "--eval-every", "2")
+    run(tmp_path / "head", "--steps", "2", "--eval-every", "2", "--head-steps", "3")
+    plain, tuned = _weights(tmp_path / "plain"), _weights(tmp_path / "head")
+    changed = {k for k in plain if not torch.equal(plain[k], tuned[k])}
+    assert changed and all(k.startswith("mask_decoder.iou_prediction_head.") for k in changed)
+    meta = torch.load(tmp_path / "head" / "mini_sam.pt", weights_only=True)["meta"]
+    assert meta["head_done"] and np.isfinite(meta["head_loss"]) and meta["step"] == 2
+    assert meta["recipe"]["head_steps"] == 3 and meta["recipe"]["head_ancestor_score"] == 0.5
+    records = (tmp_path / "head" / "log.jsonl").read_text().splitlines()
+    assert json.loads(records[-1])["step"] == 2 and len(records) == 2  # re-measured after it
+    # a resume with nothing left to do leaves the finished run as it is
+    run(tmp_path / "head", "--steps", "2", "--eval-every", "2", "--head-steps", "3", "--resume")
+    again = _weights(tmp_path / "head")
+    assert all(torch.equal(again[k], tuned[k]) for k in tuned)
+    # the stage is part of the run's schedule: resuming with another is refused
+    with pytest.raises(ValueError, match="--head-steps 3 \\(this run: 5\\)"):
+        run(tmp_path / "head", "--steps", "2", "--head-steps", "5", "--resume")
+
+
+def test_the_last_stage_waits_for_the_main_stage_to_end(tmp_path):
+    common = ["--steps", "3", "--eval-every", "100", "--head-steps", "2"]
+    run(tmp_path, *common, "--stop-after", "2")
+    assert not torch.load(tmp_path / "train_state.pt", weights_only=True)["head_done"]
+    run(tmp_path, *common, "--resume")
+    state = torch.load(tmp_path / "train_state.pt", weights_only=True)
+    assert state["head_done"] and state["step"] == 3

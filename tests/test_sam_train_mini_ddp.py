@@ -29,7 +29,8 @@ from seglab.sam.recipe import TRAIN_TAG, TrainConfig, draw_batch, lr_at
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--tiny", "--image-size", "64", "--batch-size", "2", "--eval-scenes", "2",
-        "--synthetic-share", "1", "--threads", "1", "--eval-every", "100"]  # fmt: skip
+        "--synthetic-share", "1", "--threads", "1", "--eval-every", "100",
+        "--head-steps", "0"]  # fmt: skip
 ENV = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
 ENV.update(OMP_NUM_THREADS="1", TQDM_DISABLE="1", PYTHONPATH=str(ROOT))
 
@@ -100,26 +101,27 @@ def test_two_processes_take_the_step_of_their_averaged_gradient(tmp_path):
     assert meta["processes"] == 2 and meta["step"] == 1
 
 
-def test_two_processes_stop_together_at_the_time_limit(tmp_path):
+def test_two_processes_stop_together_at_the_time_limit_then_run_the_last_stage(tmp_path):
     # half the scenes from a bank: rank 0 renders it while rank 1 waits, then both load it
     bank, tmp_path = tmp_path / "bank", tmp_path / "run"
     done = torchrun(
-        tmp_path, "--steps", "100000", "--time-limit-min", "0.05",
+        tmp_path, "--steps", "100000", "--time-limit-min", "0.05", "--head-steps", "2",
         "--synthetic-share", "0.5", "--bank-size", "2", "--bank-dir", str(bank),
     )  # fmt: skip
     assert len(list(bank.glob("*/chunk_*.npz"))) == 1
-    # rank 0 alone prints: the evaluation of the weights it stopped with, then the summary;
-    # rank 1 left its loop at the same step, or it would still be waiting in an all-reduce and
-    # torchrun would not have returned 0
+    # rank 0 alone prints: the evaluation of the weights it stopped with, the evaluation after
+    # the last stage (the IoU head), then the summary; rank 1 left its loop at the same step, or
+    # it would still be waiting in an all-reduce and torchrun would not have returned 0
     printed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert len(printed) == 2
-    record, summaries = printed[0], printed[1:]
+    assert len(printed) == 3
+    record, summaries = printed[1], printed[2:]
+    assert printed[0]["step"] == record["step"] and np.isfinite(summaries[0]["head_loss"])
     assert 0 < summaries[0]["step"] < 100000
     step = summaries[0]["step"]
     assert record["step"] == step and record["point_miou"] == round(summaries[0]["point_miou"], 4)
     assert done.stdout.count(f"time limit of 0.05 min reached at step {step}\n") == 1
     state = torch.load(tmp_path / "train_state.pt", map_location="cpu", weights_only=True)
-    assert state["step"] == summaries[0]["step"]
+    assert state["step"] == summaries[0]["step"] and state["head_done"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "log.jsonl", "mini_sam.pt", "train_state.pt",
     ]  # fmt: skip

@@ -15,7 +15,9 @@ Data, per step of ``batch_size`` scenes:
 Each image is encoded once; all prompts of the step are decoded in one batched call, over a first
 prompt and ``corrections`` corrective rounds (:func:`seglab.sam.interactive.batch_loss`). AdamW,
 linear warm-up then cosine decay (over the steps, or over the clock when ``time_limit_min`` would
-stop the run first), gradient clipping. Checkpoints go to ``out``: ``mini_sam.pt`` (the shippable
+stop the run first), gradient clipping. Then a last stage of ``head_steps`` retrains only the IoU
+head, on the frozen model's own masks, to score the clicked entity above what contains it
+(:mod:`seglab.sam.iou_head`). Checkpoints go to ``out``: ``mini_sam.pt`` (the shippable
 float16 file) and ``train_state.pt`` (float32 weights, optimiser state, step and elapsed time, for
 ``resume``), both written atomically; ``log.jsonl`` holds one line per evaluation.
 
@@ -34,7 +36,6 @@ import json
 import math
 import os
 import time
-import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -57,7 +58,13 @@ from seglab.sam.interactive import (
     prepare_images,
     upscale,
 )
+from seglab.sam.iou_head import HeadStage, tune_iou_head
 from seglab.sam.mini import MiniSamConfig, atomic_torch_save, build_mini_sam, save_mini_checkpoint
+from seglab.sam.resume import (  # SCHEDULE_FIELDS: re-exported, importable where it was
+    SCHEDULE_FIELDS,  # noqa: F401
+    check_same_schedule,
+    schedule,
+)
 
 #: Seed tag of training scenes: rng([TRAIN_TAG, seed, step(, i)]). Held-out scenes use
 #: ``evaluate_mini.HELDOUT_TAG``; the two families never share a scene.
@@ -78,6 +85,9 @@ class TrainConfig:
       box_share: chance that an entity's first prompt is a box instead of a point.
       ancestor_score: the IoU head's target for a mask of a clicked entity's ancestor, as a
         factor on its IoU (:func:`seglab.sam.interactive.batch_loss`); 1.0 is SAM's.
+      head_steps, head_ancestor_score: the last stage (:func:`seglab.sam.iou_head.tune_iou_head`):
+        steps that retrain only the IoU head, once the main stage is over (all ``steps`` done,
+        or ``time_limit_min`` reached), with this ancestor score; 0 steps: no last stage.
       grouping_weight: weight of :func:`seglab.sam.grouping.grouping_loss`, a dense loss on the
         image embedding through a training-only 1 x 1 projection; 0 (the shipped run): none.
       synthetic_share: share of the batch drawn from ``make_scene`` instead of the bank.
@@ -101,8 +111,9 @@ class TrainConfig:
       eval_every, eval_scenes, save_every: evaluation and checkpoint cadence. A sitting that stops
         between evaluations (the clock, ``stop_after``) is evaluated once more as it ends, so
         the figures saved with the weights are always measured on them.
-      time_limit_min: stop (and save) after this many minutes; the cosine follows the clock
-        when it is further along than the steps. 0: no limit.
+      time_limit_min: end the main stage (and save) after this many minutes; the cosine
+        follows the clock when it is further along than the steps. 0: no limit. The last stage
+        (minutes) runs after it.
       stop_after: stop (and save) after this many steps in this sitting. 0: no limit.
       threads: torch CPU threads (per process under torchrun).
       bank_workers: processes that render the bank when it is not on disk yet.
@@ -125,6 +136,8 @@ class TrainConfig:
     corrections: int = 1
     box_share: float = 0.4
     ancestor_score: float = 1.0
+    head_steps: int = 1500
+    head_ancestor_score: float = 0.5
     grouping_weight: float = 0.0
     synthetic_share: float = 0.25
     nonsquare: float = 0.25
@@ -145,7 +158,7 @@ class TrainConfig:
     eval_every: int = 250
     eval_scenes: int = 16
     save_every: int = 100
-    time_limit_min: float = 112.0
+    time_limit_min: float = 105.0
     stop_after: int = 0
     threads: int = 2
     bank_workers: int = 2
@@ -195,7 +208,15 @@ class TrainConfig:
             raise ValueError(f"--precision must be 'float32' or 'bfloat16', got {self.precision!r}")
         if self.encoder_width % 32:
             raise ValueError(f"--encoder-width must be a multiple of 32, got {self.encoder_width}")
-        for name in ("box_share", "synthetic_share", "nonsquare", "ancestor_score"):
+        if self.head_steps < 0:
+            raise ValueError(f"--head-steps must be >= 0, got {self.head_steps}")
+        for name in (
+            "box_share",
+            "synthetic_share",
+            "nonsquare",
+            "ancestor_score",
+            "head_ancestor_score",
+        ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(self, name)}"
@@ -321,64 +342,6 @@ def lr_at(step: int, steps: int, lr: float, warmup: int, time_frac: float = 0.0)
     return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
 
 
-#: The settings that define a run's schedule and data: a resumed run must use the same ones,
-#: or its learning-rate curve and batches would silently become those of another run.
-SCHEDULE_FIELDS = (
-    "steps",
-    "batch_size",
-    "lr",
-    "weight_decay",
-    "warmup",
-    "clip",
-    "objects_per_image",
-    "corrections",
-    "box_share",
-    "ancestor_score",
-    "grouping_weight",
-    "synthetic_share",
-    "nonsquare",
-    "bank_size",
-    "seed",
-    "time_limit_min",
-)
-
-
-def _schedule(c: TrainConfig, processes: int = 1) -> dict[str, float]:
-    """The run's schedule; ``batch_size`` is the scenes of a whole step, over all processes, so
-    that a run may continue with another number of processes (e.g. 8 x 1 for 1 x 8)."""
-    out = {name: getattr(c, name) for name in SCHEDULE_FIELDS}
-    out["batch_size"] = c.batch_size * processes
-    return out
-
-
-def _check_same_schedule(
-    saved: object, c: TrainConfig, state_path: Path, processes: int = 1
-) -> None:
-    """Refuse to resume with settings that would change the run's schedule or data."""
-    if saved is None:  # a state file written before the recipe was saved in it
-        warnings.warn(
-            f"{state_path} does not record its run's settings (written by an older seglab): "
-            "--resume cannot check that --steps, --lr, --time-limit-min... are the run's own.",
-            stacklevel=3,
-        )
-        return
-    if not isinstance(saved, dict):
-        raise ValueError(f"{state_path} is damaged: its 'recipe' is not a dict.")
-    now = _schedule(c, processes)
-    differ = {k: (saved[k], now[k]) for k in now if k in saved and saved[k] != now[k]}
-    if differ:
-        flags = ", ".join(
-            f"--{k.replace('_', '-')} {old} (this run: {new})" for k, (old, new) in differ.items()
-        )
-        if "batch_size" in differ and processes > 1:
-            flags += f" (--batch-size counts the scenes of all {processes} processes together)"
-        raise ValueError(
-            f"--resume: {state_path} was trained with {flags}. Resume with the run's own "
-            "settings; changing them mid-run would change its learning-rate schedule or data. "
-            "To stop a sitting early without changing the schedule use --stop-after."
-        )
-
-
 def train(config: TrainConfig) -> dict[str, object]:
     """Run the recipe of the module docstring with ``config``; returns a summary dict.
 
@@ -386,24 +349,6 @@ def train(config: TrainConfig) -> dict[str, object]:
     """
     with distributed.process_group("gloo") as info:
         return _train(config, info)
-
-
-def _average_gradients(params: list[torch.Tensor], extra: list[float]) -> list[float]:
-    """Replace each gradient by its mean over the ranks; return ``extra`` summed over the ranks.
-
-    One all-reduce carries the gradients (zeros where a rank left a parameter unused, so that
-    every rank updates the same parameters) and the ``extra`` numbers, so that every rank takes
-    the same step and the same decisions.
-    """
-    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-    flat = torch.cat([g.reshape(-1).float() for g in grads] + [torch.tensor(extra).to(grads[0])])
-    total = distributed.all_sum(flat)
-    world = distributed.world_info().world_size
-    i = 0
-    for p in params:
-        p.grad = (total[i : i + p.numel()] / world).view_as(p).to(p.dtype)
-        i += p.numel()
-    return total[i:].tolist()
 
 
 def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
@@ -421,7 +366,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
     head = GroupingHead(sam.prompt_encoder.embed_dim).to(device) if c.grouping_weight else None
     params = list(sam.parameters()) + (list(head.parameters()) if head else [])
     opt = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
-    start, elapsed = 0, 0.0
+    start, elapsed, head_done = 0, 0.0, False
     state_path = out / "train_state.pt"
     if c.resume:
         if not state_path.exists():
@@ -439,7 +384,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
                 "--encoder, --encoder-width, --encoder-depth, --out-stride, --conv-widths, "
                 "--conv-blocks, --conv-attn and --tiny."
             )
-        _check_same_schedule(state.get("recipe"), c, state_path, info.world_size)
+        check_same_schedule(state.get("recipe"), c, state_path, info.world_size)
         sam.load_state_dict(state["model"])
         if (head is None) != ("grouping_head" not in state):
             raise ValueError(
@@ -451,6 +396,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             head.load_state_dict(state["grouping_head"])
         opt.load_state_dict(state["optimizer"])
         start, elapsed = int(state["step"]), float(state["elapsed_s"])
+        head_done = bool(state.get("head_done", False))
     bank = None
     if c.synthetic_share < 1:
         folder = Path(c.bank_dir) / (
@@ -473,6 +419,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             "train_seconds": round(elapsed, 1),
             "params": n_params,
             "processes": info.world_size,
+            "head_done": head_done,
             "recipe": recipe,
             **{k: round(v, 4) for k, v in metrics.items()},
         }
@@ -484,7 +431,8 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             **({"grouping_head": head.state_dict()} if head else {}),
             "step": step,
             "elapsed_s": elapsed,
-            "recipe": _schedule(c, info.world_size),
+            "head_done": head_done,
+            "recipe": schedule(c, info.world_size),
         }
         atomic_torch_save(state, state_path)
 
@@ -565,7 +513,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             loss.backward()
             if info.distributed:
                 mine = (time.perf_counter() - t0) / limit_s if limit_s and info.is_main else 0.0
-                loss_sum, clock = _average_gradients(params, [loss.item(), mine])
+                loss_sum, clock = distributed.average_gradients(params, [loss.item(), mine])
                 last_loss = loss_sum / info.world_size
             else:
                 last_loss = loss.item()
@@ -587,5 +535,28 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
             # stopped by the clock or --stop-after between evaluations (or a resume that had no
             # step left): measure these weights, so that the figures saved with them are theirs
             metrics = evaluate(step)
+        if c.head_steps and not head_done and (step >= c.steps or (limit_s and clock >= 1)):
+            # the main stage is over: the IoU head's own last stage (seglab.sam.iou_head); every
+            # rank tunes its own copy on its own draws, rank 0's is saved
+            stage = HeadStage(
+                c.head_steps,
+                c.head_ancestor_score,
+                seed=c.seed,
+                objects_per_image=c.objects_per_image,
+                corrections=c.corrections,
+                box_share=c.box_share,
+            )
+            first = info.rank * c.batch_size  # scenes after the main stage's (c.steps + i)
+
+            def report(at: int, loss: float) -> None:
+                if info.is_main:
+                    tqdm.write(f"IoU-head stage: step {at} of {c.head_steps}, loss {loss:.4f}")
+
+            head_stats = tune_iou_head(
+                sam, lambda i, r: draw_batch(c, c.steps + i, bank, r, first), stage, report
+            )
+            head_done, elapsed = True, time.perf_counter() - t0
+            if info.is_main:
+                metrics = {**evaluate(step), "head_loss": round(head_stats["head_loss"], 4)}
     save(step, metrics)
     return {"step": step, "loss": last_loss, "elapsed_s": elapsed, **metrics}
