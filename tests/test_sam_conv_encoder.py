@@ -109,3 +109,45 @@ def test_attention_blocks_are_part_of_the_config_and_the_file(tmp_path):
         torch.testing.assert_close(
             loaded.image_encoder(x), sam.half().float().image_encoder(x), atol=2e-3, rtol=0
         )
+
+
+def test_the_detail_path_starts_as_no_detail_path_and_then_adds_to_it():
+    torch.manual_seed(0)
+    plain = ConvImageEncoder(64, (8, 8, 16, 16), (1, 1, 1), out_chans=16).eval()
+    torch.manual_seed(0)
+    detailed = ConvImageEncoder(64, (8, 8, 16, 16), (1, 1, 1), out_chans=16, detail=4).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        # its last 1 x 1 convolution starts at zero: the same embedding as without the path
+        torch.testing.assert_close(detailed(x), plain(x), atol=0, rtol=0)
+        torch.nn.init.normal_(detailed.detail_out.weight)
+        assert detailed(x).shape == (1, 16, 8, 8)
+        assert (detailed(x) - plain(x)).abs().max() > 1e-2
+        # one bumped pixel reaches its cell through the detail path too: the cell moves
+        # otherwise than it does without the path
+        bumped = x.clone()
+        bumped[..., 2, 2] += 10.0
+        own = (detailed(bumped) - detailed(x))[..., 0, 0].abs().max()
+        gain = own - (plain(bumped) - plain(x))[..., 0, 0].abs().max()
+        assert gain.abs() > 1e-3
+    # stride 8: the stem's features fold 4 x 4 into a cell, the stride-4 stage's 2 x 2
+    assert detailed.detail_out.in_channels == 4 * (4 * 4 + 2 * 2)
+    with pytest.raises(ValueError, match="detail must be >= 0, got -1"):
+        ConvImageEncoder(64, detail=-1)
+
+
+def test_the_detail_path_is_part_of_the_config_and_the_file(tmp_path):
+    config = MiniSamConfig.from_dict({**MiniSamConfig.tiny(64, "conv").to_dict(), "conv_detail": 4})
+    old = {k: v for k, v in config.to_dict().items() if k != "conv_detail"}
+    assert MiniSamConfig.from_dict(old).conv_detail == 0  # files from before: no detail path
+    torch.manual_seed(3)
+    sam = build_mini_sam(config)
+    torch.nn.init.normal_(sam.image_encoder.detail_out.weight, std=0.1)
+    loaded = load_sam(None, checkpoint=save_mini_checkpoint(sam, tmp_path / "d.pt", config))
+    assert loaded.image_encoder.detail_out is not None
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            loaded.image_encoder(x), sam.half().float().image_encoder(x), atol=5e-3, rtol=0
+        )
+    assert build_mini_sam(MiniSamConfig.tiny(64, "conv")).image_encoder.detail_out is None

@@ -150,6 +150,16 @@ def test_conv_encoder_sizes_come_from_the_command_line(tmp_path):
     assert len(load_sam(None, checkpoint=attn / "mini_sam.pt").image_encoder.attn) == 1
     with pytest.raises(ValueError, match="--conv-attn"):
         train_mini.main([*args, "--resume", "--out", str(attn)])
+    # --conv-detail adds the detail path; a resume must build the same model
+    detail = tmp_path / "detail"
+    train_mini.main([*args, "--conv-detail", "2", "--stop-after", "1", "--out", str(detail)])
+    loaded = load_sam(None, checkpoint=detail / "mini_sam.pt")
+    assert loaded.image_encoder.detail2[0].out_channels == 2
+    assert loaded.image_encoder.detail_out.weight.abs().sum() > 0  # one step moved it from zero
+    with pytest.raises(ValueError, match="--conv-detail"):
+        train_mini.main([*args, "--resume", "--out", str(detail)])
+    with pytest.raises(ValueError, match="--conv-detail must be >= 0, got -1"):
+        train_mini.main([*args, "--conv-detail", "-1", "--out", str(detail)])
     with pytest.raises(SystemExit):  # argparse explains "expected whole numbers ..." and exits
         train_mini.main(["--conv-widths", "wide", "--out", str(tmp_path)])
 

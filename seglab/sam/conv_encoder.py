@@ -15,6 +15,10 @@ Shapes (B = batch, S = ``img_size``, C = ``out_chans``):
        every cell sees the whole image (a 3 x 3 CNN's cells see only their neighbourhood)
     -> top-down fusion of the stride-16 stage into the stride-``out_stride`` one
     -> embedding (B, C, S / out_stride, S / out_stride)
+    -> optionally, plus a detail path: the stem's stride-2 and the stride-4 stage's features,
+       narrowed and folded into the embedding grid (``pixel_unshuffle``), so that each cell
+       carries its patch's fine layout, which the mask decoder's transposed convolutions
+       unfold again (HQ-SAM's early-feature fusion, kept inside SAM's one embedding tensor)
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ class ConvImageEncoder(nn.Module):
       attn_blocks: SAM's ViT blocks (``segment_anything.modeling.image_encoder.Block``: global
         attention with relative positions, one head per 32 channels) run on the stride-16
         stage's (S/16 x S/16) cells; 0: none.
+      detail: channels each of the stride-2 and stride-4 features are narrowed to before they
+        are folded into the embedding grid and added to the embedding (its last 1 x 1
+        convolution starts at zero, so a model with it starts as one without); 0: no detail
+        path (every file written before this argument existed).
     """
 
     def __init__(
@@ -69,12 +77,15 @@ class ConvImageEncoder(nn.Module):
         out_chans: int = 128,
         out_stride: int = 8,
         attn_blocks: int = 0,
+        detail: int = 0,
     ) -> None:
         super().__init__()
         if out_stride not in (8, 16):
             raise ValueError(f"out_stride must be 8 or 16, got {out_stride}")
         if attn_blocks < 0:
             raise ValueError(f"attn_blocks must be >= 0, got {attn_blocks}")
+        if detail < 0:
+            raise ValueError(f"detail must be >= 0, got {detail}")
         if len(widths) != 4 or len(blocks) != 3:
             raise ValueError(
                 f"widths needs 4 numbers (stem, strides 4, 8, 16) and blocks 3 (strides 4, 8, "
@@ -103,6 +114,14 @@ class ConvImageEncoder(nn.Module):
             nn.Conv2d(out_chans, out_chans, 1, bias=False),
             LayerNorm2d(out_chans),
         )
+        self.detail2 = self.detail4 = self.detail_out = None
+        if detail:
+            f2, f4 = out_stride // 2, out_stride // 4  # folds from strides 2 and 4 to the grid
+            self.detail2 = nn.Sequential(nn.Conv2d(w0, detail, 1), nn.GELU())
+            self.detail4 = nn.Sequential(nn.Conv2d(w1, detail, 1), nn.GELU())
+            self.detail_out = nn.Conv2d(detail * (f2 * f2 + f4 * f4), out_chans, 1)
+            nn.init.zeros_(self.detail_out.weight)
+            nn.init.zeros_(self.detail_out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) float32 normalised image -> (B, out_chans, S/out_stride, S/out_stride)."""
@@ -119,4 +138,15 @@ class ConvImageEncoder(nn.Module):
             y = self.lateral(s16)
         else:
             y = self.lateral(s8) + F.interpolate(self.top(s16), scale_factor=2.0, mode="nearest")
-        return self.neck(y)
+        y = self.neck(y)
+        if self.detail_out is not None:
+            f2, f4 = self.out_stride // 2, self.out_stride // 4
+            fine = torch.cat(
+                [
+                    F.pixel_unshuffle(self.detail2(x), f2),  # (B, detail * f2^2, g, g)
+                    F.pixel_unshuffle(self.detail4(s4), f4),
+                ],
+                1,
+            )
+            y = y + self.detail_out(fine)
+        return y

@@ -72,6 +72,8 @@ class MiniSamConfig:
       out_stride: the conv encoder's output stride (8 or 16); the grid is img_size // out_stride.
       conv_attn_blocks: global-attention blocks on the conv encoder's stride-16 stage (0: none;
         files written before this field existed have none).
+      conv_detail: channels of the conv encoder's detail path (stride-2 and stride-4 features
+        folded into the embedding; 0: none, as in files written before this field existed).
     """
 
     img_size: int = 256
@@ -91,6 +93,7 @@ class MiniSamConfig:
     conv_blocks: tuple[int, ...] = field(default=(1, 2, 3))
     out_stride: int = 16
     conv_attn_blocks: int = 0
+    conv_detail: int = 0
 
     @property
     def grid(self) -> int:
@@ -159,6 +162,7 @@ def build_mini_sam(config: MiniSamConfig | None = None) -> Sam:
             c.prompt_dim,
             c.out_stride,
             c.conv_attn_blocks,
+            c.conv_detail,
         )
     else:
         image_encoder = ImageEncoderViT(

@@ -106,6 +106,7 @@ class TrainConfig:
       conv_widths, conv_blocks: the conv encoder's channels (stem and strides 4, 8, 16) and
         residual blocks (strides 4, 8, 16); ignored by the ViT encoder.
       conv_attn: global-attention blocks on the conv encoder's stride-16 stage (0: none).
+      conv_detail: channels of the conv encoder's detail path (0: none, the shipped run).
       out: folder for checkpoints and the log. ``resume``: continue from ``out/train_state.pt``.
       seed: seeds the model, the bank and every step's draws.
       eval_every, eval_scenes, save_every: evaluation and checkpoint cadence. A sitting that stops
@@ -152,6 +153,7 @@ class TrainConfig:
     conv_widths: tuple[int, ...] = (32, 48, 96, 160)
     conv_blocks: tuple[int, ...] = (1, 2, 3)
     conv_attn: int = 0
+    conv_detail: int = 0
     out: str = "runs/mini"
     resume: bool = False
     seed: int = 0
@@ -181,8 +183,11 @@ class TrainConfig:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}"
                 )
-        if self.conv_attn < 0:
-            raise ValueError(f"--conv-attn must be >= 0, got {self.conv_attn}")
+        for name in ("conv_attn", "conv_detail"):
+            if getattr(self, name) < 0:
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}"
+                )
         if self.grouping_weight < 0:
             raise ValueError(f"--grouping-weight must be >= 0, got {self.grouping_weight}")
         if self.seed < 0:
@@ -230,6 +235,7 @@ class TrainConfig:
                 MiniSamConfig.tiny(self.image_size, self.encoder),
                 out_stride=self.out_stride,
                 conv_attn_blocks=self.conv_attn if self.encoder == "conv" else 0,
+                conv_detail=self.conv_detail if self.encoder == "conv" else 0,
             )
         if self.encoder == "conv":
             return MiniSamConfig(
@@ -239,6 +245,7 @@ class TrainConfig:
                 conv_widths=tuple(self.conv_widths),
                 conv_blocks=tuple(self.conv_blocks),
                 conv_attn_blocks=self.conv_attn,
+                conv_detail=self.conv_detail,
             )
         d = self.encoder_depth
         return MiniSamConfig(
@@ -382,7 +389,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
                 f"--resume: {state_path} holds a model with config {state['config']}, but this "
                 f"run builds {model_config.to_dict()}. Use the same --image-size, "
                 "--encoder, --encoder-width, --encoder-depth, --out-stride, --conv-widths, "
-                "--conv-blocks, --conv-attn and --tiny."
+                "--conv-blocks, --conv-attn, --conv-detail and --tiny."
             )
         check_same_schedule(state.get("recipe"), c, state_path, info.world_size)
         sam.load_state_dict(state["model"])

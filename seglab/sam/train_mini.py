@@ -59,6 +59,7 @@ _HELP = {
     "conv_widths": "conv encoder channels: stem and strides 4, 8, 16, e.g. 32,48,96,160",
     "conv_blocks": "conv encoder residual blocks at strides 4, 8, 16, e.g. 1,2,3",
     "conv_attn": "global-attention blocks on the conv encoder's stride-16 stage (0: none)",
+    "conv_detail": "channels of the conv encoder's detail path from strides 2 and 4 (0: none)",
     "out": "folder for checkpoints and log",
     "resume": "continue from OUT/train_state.pt",
     "time_limit_min": "stop and save after this many minutes (0: none)",
