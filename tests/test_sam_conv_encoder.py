@@ -120,7 +120,7 @@ def test_the_detail_path_starts_as_no_detail_path_and_then_adds_to_it():
     with torch.no_grad():
         # its last 1 x 1 convolution starts at zero: the same embedding as without the path
         torch.testing.assert_close(detailed(x), plain(x), atol=0, rtol=0)
-        torch.nn.init.normal_(detailed.detail_out.weight)
+        torch.nn.init.normal_(detailed.detail.out.weight)
         assert detailed(x).shape == (1, 16, 8, 8)
         assert (detailed(x) - plain(x)).abs().max() > 1e-2
         # one bumped pixel reaches its cell through the detail path too: the cell moves
@@ -131,7 +131,7 @@ def test_the_detail_path_starts_as_no_detail_path_and_then_adds_to_it():
         gain = own - (plain(bumped) - plain(x))[..., 0, 0].abs().max()
         assert gain.abs() > 1e-3
     # stride 8: the stem's features fold 4 x 4 into a cell, the stride-4 stage's 2 x 2
-    assert detailed.detail_out.in_channels == 4 * (4 * 4 + 2 * 2)
+    assert detailed.detail.out.in_channels == 4 * (4 * 4 + 2 * 2)
     with pytest.raises(ValueError, match="detail must be >= 0, got -1"):
         ConvImageEncoder(64, detail=-1)
 
@@ -142,12 +142,12 @@ def test_the_detail_path_is_part_of_the_config_and_the_file(tmp_path):
     assert MiniSamConfig.from_dict(old).conv_detail == 0  # files from before: no detail path
     torch.manual_seed(3)
     sam = build_mini_sam(config)
-    torch.nn.init.normal_(sam.image_encoder.detail_out.weight, std=0.1)
+    torch.nn.init.normal_(sam.image_encoder.detail.out.weight, std=0.1)
     loaded = load_sam(None, checkpoint=save_mini_checkpoint(sam, tmp_path / "d.pt", config))
-    assert loaded.image_encoder.detail_out is not None
+    assert loaded.image_encoder.detail is not None
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(
             loaded.image_encoder(x), sam.half().float().image_encoder(x), atol=5e-3, rtol=0
         )
-    assert build_mini_sam(MiniSamConfig.tiny(64, "conv")).image_encoder.detail_out is None
+    assert build_mini_sam(MiniSamConfig.tiny(64, "conv")).image_encoder.detail is None

@@ -154,8 +154,8 @@ def test_conv_encoder_sizes_come_from_the_command_line(tmp_path):
     detail = tmp_path / "detail"
     train_mini.main([*args, "--conv-detail", "2", "--stop-after", "1", "--out", str(detail)])
     loaded = load_sam(None, checkpoint=detail / "mini_sam.pt")
-    assert loaded.image_encoder.detail2[0].out_channels == 2
-    assert loaded.image_encoder.detail_out.weight.abs().sum() > 0  # one step moved it from zero
+    assert loaded.image_encoder.detail.narrow2[0].out_channels == 2
+    assert loaded.image_encoder.detail.out.weight.abs().sum() > 0  # one step moved it from zero
     with pytest.raises(ValueError, match="--conv-detail"):
         train_mini.main([*args, "--resume", "--out", str(detail)])
     with pytest.raises(ValueError, match="--conv-detail must be >= 0, got -1"):

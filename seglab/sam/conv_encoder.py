@@ -51,6 +51,36 @@ class ResidualBlock(nn.Module):
         return F.relu(x + self.bn2(self.conv2(self.conv1(x))))
 
 
+class DetailPath(nn.Module):
+    """Stride-2 and stride-4 features folded into the embedding grid: what to add to it.
+
+    (B, c2, S/2, S/2) and (B, c4, S/4, S/4) -> narrowed to ``channels`` each (1 x 1 + GELU)
+    -> ``pixel_unshuffle`` to the (S/stride x S/stride) grid, each cell holding its patch's
+    (stride/2)^2 and (stride/4)^2 positions -> 1 x 1 convolution to (B, out_chans, g, g), which
+    starts at zero.
+    """
+
+    def __init__(self, c2: int, c4: int, channels: int, out_chans: int, stride: int) -> None:
+        super().__init__()
+        self.f2, self.f4 = stride // 2, stride // 4  # folds from strides 2 and 4 to the grid
+        self.narrow2 = nn.Sequential(nn.Conv2d(c2, channels, 1), nn.GELU())
+        self.narrow4 = nn.Sequential(nn.Conv2d(c4, channels, 1), nn.GELU())
+        self.out = nn.Conv2d(channels * (self.f2**2 + self.f4**2), out_chans, 1)
+        nn.init.zeros_(self.out.weight)
+        if self.out.bias is not None:  # always, with Conv2d's default bias=True; for mypy
+            nn.init.zeros_(self.out.bias)
+
+    def forward(self, s2: torch.Tensor, s4: torch.Tensor) -> torch.Tensor:
+        fine = torch.cat(
+            [
+                F.pixel_unshuffle(self.narrow2(s2), self.f2),
+                F.pixel_unshuffle(self.narrow4(s4), self.f4),
+            ],
+            1,
+        )
+        return self.out(fine)
+
+
 class ConvImageEncoder(nn.Module):
     """CNN image encoder with SAM's interface (``img_size`` attribute, (B, C, g, g) output).
 
@@ -114,14 +144,7 @@ class ConvImageEncoder(nn.Module):
             nn.Conv2d(out_chans, out_chans, 1, bias=False),
             LayerNorm2d(out_chans),
         )
-        self.detail2 = self.detail4 = self.detail_out = None
-        if detail:
-            f2, f4 = out_stride // 2, out_stride // 4  # folds from strides 2 and 4 to the grid
-            self.detail2 = nn.Sequential(nn.Conv2d(w0, detail, 1), nn.GELU())
-            self.detail4 = nn.Sequential(nn.Conv2d(w1, detail, 1), nn.GELU())
-            self.detail_out = nn.Conv2d(detail * (f2 * f2 + f4 * f4), out_chans, 1)
-            nn.init.zeros_(self.detail_out.weight)
-            nn.init.zeros_(self.detail_out.bias)
+        self.detail = DetailPath(w0, w1, detail, out_chans, out_stride) if detail else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) float32 normalised image -> (B, out_chans, S/out_stride, S/out_stride)."""
@@ -139,14 +162,6 @@ class ConvImageEncoder(nn.Module):
         else:
             y = self.lateral(s8) + F.interpolate(self.top(s16), scale_factor=2.0, mode="nearest")
         y = self.neck(y)
-        if self.detail_out is not None:
-            f2, f4 = self.out_stride // 2, self.out_stride // 4
-            fine = torch.cat(
-                [
-                    F.pixel_unshuffle(self.detail2(x), f2),  # (B, detail * f2^2, g, g)
-                    F.pixel_unshuffle(self.detail4(s4), f4),
-                ],
-                1,
-            )
-            y = y + self.detail_out(fine)
+        if self.detail is not None:
+            y = y + self.detail(x, s4)
         return y
