@@ -67,7 +67,7 @@ def test_a_gradient_step_on_the_grouping_loss_separates_the_regions():
     with torch.no_grad():
         emb -= 0.5 * emb.grad
     after = grouping_loss(head, emb, [scene], [(32, 32)], 32)
-    assert float(after) < float(before)
+    assert float(after.detach()) < float(before.detach())
 
 
 def test_grouping_loss_needs_one_scene_and_size_per_embedding():
