@@ -514,7 +514,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
                 loss = total / max(terms, 1)
                 if head is not None:
                     grouping = grouping_loss(head, emb, scenes, sizes, c.image_size)
-                    stats["grouping"] = float(grouping)
+                    stats["grouping"] = float(grouping.detach())
                     loss = loss + c.grouping_weight * grouping
             opt.zero_grad(set_to_none=True)
             loss.backward()
