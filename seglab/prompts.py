@@ -16,7 +16,8 @@ Conventions (the same as SAM's):
 - a label is 1 for a foreground click ("this object") and 0 for a background click ("not
   this");
 - ``mask_input`` is SAM's own low-resolution *logits* from a previous prediction (one
-  ``1 x h x w`` map, h = w = 256 for the official models, 64 for mini-SAM), not a binary mask.
+  ``1 x h x w`` map, h = w = 256 for the official models, 4 x the embedding grid for mini-SAM,
+  ``sam.prompt_encoder.mask_input_size``), not a binary mask.
 
 Everything here is pure NumPy (torch tensors are accepted and converted); ``None`` is handled
 by the callers (``seglab.sam.Predictor``), so every function here expects a real prompt.
@@ -386,8 +387,8 @@ def validate_mask_input(mask_input: ArrayLike, expected_hw: object) -> np.ndarra
     Arguments:
       mask_input: one logit map, shape ``(1, h, w)`` or ``(h, w)``, float.
       expected_hw (tuple[int, int]): ``(h, w)`` the model expects:
-        ``sam.prompt_encoder.mask_input_size`` (256x256 for the official SAM, 64x64 for
-        mini-SAM).
+        ``sam.prompt_encoder.mask_input_size`` (256x256 for the official SAM; for mini-SAM,
+        4 x its embedding grid, e.g. 128x128 at a 256-px input).
 
     Returns:
       np.ndarray: shape (1, h, w), float32.

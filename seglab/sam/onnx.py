@@ -99,7 +99,7 @@ class SamOnnxExportModel(SamOnnxModel):
 
         Arguments:
           masks (torch.Tensor): (B, M, h, w) float logits from the decoder (h = w = 4 x the
-            embedding grid: 64 for mini-SAM, 256 for ViT-B/L/H).
+            embedding grid: 256 for ViT-B/L/H; for mini-SAM, e.g. 128 at a 256-px input).
           orig_im_size (torch.Tensor): (2,) float, the original image's (H, W) in pixels.
 
         Returns:

@@ -26,7 +26,8 @@ light prompt encoder and mask decoder. :class:`Predictor` wraps it (it does not 
   ``result.logits``.
 
 Shapes (K masks per prompt: 3 with ``multimask=True``, else 1; H x W the image; h x w SAM's
-low-resolution mask grid, 256x256 for vit_b/l/h and 64x64 for mini-SAM):
+low-resolution mask grid, ``sam.prompt_encoder.mask_input_size``: 256x256 for vit_b/l/h, 4 x the
+embedding grid for mini-SAM, e.g. 128x128 at its 256-px input):
 
     predict(...)        -> masks (K, H, W) bool, scores (K,) float32, logits (K, h, w) float32
                            (masks are float32 logits with return_logits=True)
