@@ -207,6 +207,31 @@ def _state(root: Path, status: str, timeout: float = 30) -> dict:
         time.sleep(0.1)
 
 
+def _wait_saved_with_widget(path: Path, timeout: float = 30) -> None:
+    """Wait until the notebook file on disk holds a widget view output: JupyterLab has saved it.
+
+    Read from the disk rather than from the page: a reload before the save lands reopens the
+    unexecuted file, with no widget to show. The wait this replaced, for no
+    ``.jp-mod-current .jp-mod-dirty`` element, once let the reload through while the file on
+    disk had no outputs at all (CI, 2026-12-05).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cells = json.loads(path.read_text())["cells"]
+        except (OSError, ValueError, KeyError):  # not there, or caught mid-write
+            cells = []
+        outputs = [o for c in cells for o in c.get("outputs", [])]
+        if any(WIDGET_VIEW in o.get("data", {}) for o in outputs):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path.name} was not saved with the widget's output")
+        time.sleep(0.1)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 # What the notebook's cells are doing: "widget" once the clicker shows, "busy" while a cell is
 # queued or running ([*]), "done" when none is and the last cell has run without a widget
 # (an error), "idle" when cells are waiting to be run (a dropped Run All).
@@ -434,9 +459,7 @@ def test_clicking_the_widget_segments_in_the_kernel(lab: tuple[str, Path], tmp_p
             shown_before = status.inner_text()
             page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
             page.keyboard.press("Control+s")  # saved: the reopened file has the widget's output
-            page.wait_for_function(
-                "() => !document.querySelector('.jp-mod-current .jp-mod-dirty')", timeout=30_000
-            )
+            _wait_saved_with_widget(root / "clicker.ipynb")
             page.reload()
             widget.wait_for(timeout=90_000)
             page.wait_for_function(
