@@ -207,6 +207,10 @@ def _state(root: Path, status: str, timeout: float = 30) -> dict:
         time.sleep(0.1)
 
 
+#: the output mime type of a displayed ipywidget
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def _wait_saved_with_widget(path: Path, timeout: float = 30) -> None:
     """Wait until the notebook file on disk holds a widget view output: JupyterLab has saved it.
 
@@ -227,9 +231,6 @@ def _wait_saved_with_widget(path: Path, timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{path.name} was not saved with the widget's output")
         time.sleep(0.1)
-
-
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 # What the notebook's cells are doing: "widget" once the clicker shows, "busy" while a cell is
