@@ -59,6 +59,30 @@ def test_evaluate_photos_reports_every_figure_in_range_and_where_the_click_is_lo
     assert len(figures["amg_masks_on_photos"]) == 2
 
 
+@pytest.mark.slow  # renders 3 composites and runs the generator on one photo
+def test_evaluate_photos_measures_on_the_composites_it_is_given():
+    from seglab.sam.bank import eval_composite
+    from seglab.sam.evaluate_mini import _object_ids, evaluate_photos
+
+    asked: list[int] = []
+
+    def other(i: int):  # not the evaluation composites 0 and 1: those from 100 on
+        asked.append(i)
+        return eval_composite(100 + i)
+
+    figures = evaluate_photos(
+        build_mini_sam(tiny_config(64)),
+        n_composites=2,
+        clicks=1,
+        amg_composites=1,
+        amg_photos=("skimage:coins",),
+        composites=other,
+    )
+    assert asked == [0, 1, 0]  # the 2 measured composites, then the generator's one
+    assert figures["objects"] == sum(len(_object_ids(eval_composite(100 + i))) for i in (0, 1))
+    assert figures["amg_objects"] == len(_object_ids(eval_composite(100), 1000))
+
+
 def test_amg_filter_report_counts_what_the_filters_would_keep():
     from seglab.sam.evaluate_mini import amg_filter_report
 

@@ -9,7 +9,7 @@ mask the model's low-res output can carry at all, whatever the weights.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -219,12 +219,14 @@ def evaluate_photos(
     clicks: int = 5,
     amg_composites: int = 10,
     amg_photos: Sequence[str] | None = None,
+    composites: Callable[[int], Composite] | None = None,
 ) -> dict[str, object]:
     """The photo figures of the model card, through the unchanged ``segment_anything`` API.
 
     On evaluation composites (:func:`seglab.sam.bank.eval_composite`, made only from the
-    course's evaluation photos), for every object (not container, not part) of at least
-    ``MIN_AREA`` visible pixels:
+    course's evaluation photos; or composite ``i`` = ``composites(i)``, e.g. a training bank's
+    ``Bank.get``, to tell underfitting from failing on new photos), for every object (not
+    container, not part) of at least ``MIN_AREA`` visible pixels:
 
     - ``click_miou``: one click at the most interior pixel of the object's own region (its
       pixels that are on none of its parts: a user who wants the object clicks on the object),
@@ -251,13 +253,14 @@ def evaluate_photos(
     from seglab.sam.bank import eval_composite
     from seglab.sam.composites import EVAL_PHOTOS, load_photos
 
+    composite = eval_composite if composites is None else composites
     was_training = sam.training
     sam.eval()
     predictor = SamPredictor(sam)
     click, box, series, pw_hits, pw_cases = [], [], [], 0, 0
     best_of_3, on_container, area = [], [], []
     for i in range(n_composites):
-        c = eval_composite(i)
+        c = composite(i)
         predictor.set_image(c.image)
         for k in _object_ids(c):
             gt = c.masks[k]
@@ -286,7 +289,7 @@ def evaluate_photos(
     generator = SamAutomaticMaskGenerator(sam)
     found, total = 0, 0
     for i in range(amg_composites):
-        c = eval_composite(i)
+        c = composite(i)
         generated = [r["segmentation"] for r in generator.generate(c.image)]
         for k in _object_ids(c, 1000):
             total += 1
