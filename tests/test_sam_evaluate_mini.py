@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from seglab.data import make_scene
-from seglab.sam.evaluate_mini import evaluate_predictor, heldout_scene, spearman
+from seglab.sam.evaluate_mini import (
+    coin_click_ious,
+    coins_ground_truth,
+    evaluate_predictor,
+    heldout_scene,
+    spearman,
+)
 from seglab.sam.mini import build_mini_sam
 from seglab.sam.train_mini import TRAIN_TAG, tiny_config
 
@@ -27,6 +33,30 @@ def test_heldout_scenes_are_seeded_and_not_training_scenes():
     # the first training scene of seed 0 uses the same indices under the training tag
     train = make_scene(np.random.default_rng([TRAIN_TAG, 0, 3, 0]), 256)
     assert not np.array_equal(a.image, train.image)
+
+
+class _HeadPicksTheWorstMask:
+    """A stand-in SamPredictor on the coins photo: for a click, an empty mask (scored highest),
+    the clicked coin itself and the whole image; nothing else of SamPredictor is used."""
+
+    def set_image(self, image: np.ndarray) -> None:
+        self.shape = image.shape[:2]
+        self.coins = coins_ground_truth()[1]
+
+    def predict(self, point_coords: np.ndarray, point_labels: np.ndarray):
+        x, y = point_coords[0].astype(int)
+        coin = next(m for m in self.coins if m[y, x])
+        masks = np.stack([np.zeros(self.shape, bool), coin, np.ones(self.shape, bool)])
+        return masks, np.array([0.9, 0.5, 0.1], np.float32), None
+
+
+def test_coin_clicks_report_the_top_scored_mask_or_the_best_of_3():
+    stand_in = _HeadPicksTheWorstMask()
+    top = coin_click_ious(stand_in)  # type: ignore[arg-type]
+    best = coin_click_ious(stand_in, best_of_3=True)  # type: ignore[arg-type]
+    assert len(top) == len(best) >= 20
+    assert top == [0.0] * len(top)  # the empty mask, which the scores put first
+    assert best == [1.0] * len(best)  # the coin itself, among the 3
 
 
 def test_evaluate_predictor_reports_every_figure_in_range():
@@ -50,10 +80,18 @@ def test_evaluate_photos_reports_every_figure_in_range_and_where_the_click_is_lo
         amg_photos=("skimage:coins", "skimage:horse"),
     )
     assert figures["objects"] > 0 and len(figures["clicks_miou"]) == 2
-    for key in ("click_miou", "box_miou", "click_best_of_3_miou", "coins_miou", "amg_recall"):
+    for key in (
+        "click_miou",
+        "box_miou",
+        "click_best_of_3_miou",
+        "coins_miou",
+        "coins_best_of_3_miou",
+        "amg_recall",
+    ):
         assert 0.0 <= figures[key] <= 1.0, (key, figures)
     # the best of the 3 masks is never worse than the top-scored one, click by click
     assert figures["click_best_of_3_miou"] >= figures["click_miou"] - 1e-9
+    assert figures["coins_best_of_3_miou"] >= figures["coins_miou"] - 1e-9
     groups = ("click_miou_on_containers", "click_miou_on_background", "click_miou_under_1000px")
     assert all(np.isnan(figures[k]) or 0.0 <= figures[k] <= 1.0 for k in groups), figures
     assert len(figures["amg_masks_on_photos"]) == 2

@@ -144,7 +144,7 @@ def test_one_box_per_object_miou(figures):
 def test_one_click_per_coin_on_the_coins_photo(shipped):
     ious = coin_click_ious(SamPredictor(shipped))
     assert len(ious) >= 20  # coins of >= 200 px, from sobel + watershed
-    assert np.mean(ious) >= 0.80, ious  # measured 0.864 on 24 coins
+    assert np.mean(ious) >= 0.80, ious  # measured 0.878 on 24 coins
 
 
 @pytest.mark.slow
