@@ -173,6 +173,19 @@ def test_same_seed_same_first_loss_and_other_seed_differs(tmp_path):
     assert losses[0] != losses[2]
 
 
+def test_the_mask_loss_is_chosen_recorded_and_kept_on_resume(tmp_path):
+    focal = run(tmp_path / "focal", "--steps", "1", "--eval-every", "100", "--seed", "5")
+    bce = run(tmp_path / "bce", "--steps", "1", "--eval-every", "100", "--seed", "5",
+              "--mask-loss", "bce")  # fmt: skip
+    assert bce["loss"] != focal["loss"]  # same draws, same weights: only the loss differs
+    ckpt = torch.load(tmp_path / "bce" / "mini_sam.pt", map_location="cpu", weights_only=True)
+    assert ckpt["meta"]["recipe"]["mask_loss"] == "bce"
+    with pytest.raises(ValueError, match="--mask-loss bce \\(this run: focal\\)"):
+        run(tmp_path / "bce", "--steps", "2", "--eval-every", "100", "--seed", "5", "--resume")
+    with pytest.raises(ValueError, match="--mask-loss must be one of focal, bce, got 'dice'"):
+        train_mini.main(["--mask-loss", "dice", "--out", str(tmp_path)])
+
+
 def test_bad_arguments_are_explained(tmp_path):
     with pytest.raises(ValueError, match="--resume"):
         run(tmp_path / "empty", "--steps", "2", "--resume")
@@ -240,6 +253,16 @@ def test_losses_and_iou_against_hand_values():
     torch.testing.assert_close(iou, torch.tensor([[1.0, 0.0]]))
     loss = train_mini.mask_losses(logits, gt)
     assert loss[0, 0] < 1e-3 and loss[0, 1] > 1.0
+    bce = train_mini.mask_losses(logits, gt, kind="bce")
+    assert bce[0, 0] < 1e-3 and bce[0, 1] > 1.0
+    # at logit 0 every pixel costs log 2 in cross-entropy; dice of p = 0.5 against the top half:
+    # 1 - (2 * 4 + 1) / (8 + 8 + 1) = 8 / 17
+    half = torch.zeros(1, 1, 4, 4)
+    assert train_mini.mask_losses(half, gt, kind="bce")[0, 0].item() == pytest.approx(
+        np.log(2) + 8 / 17, rel=1e-5
+    )
+    with pytest.raises(ValueError, match=r"mask loss must be one of .*got 'dice'"):
+        train_mini.mask_losses(logits, gt, kind="dice")
     assert train_mini.lr_at(0, 100, 1.0, 10) == pytest.approx(0.1)
     assert train_mini.lr_at(100, 100, 1.0, 10) == pytest.approx(0.05)
     assert train_mini.lr_at(20, 100, 1.0, 10, time_frac=1.0) == pytest.approx(0.05)
@@ -252,10 +275,11 @@ def test_valid_pixels_make_loss_and_iou_equal_to_the_crop():
     valid = torch.zeros(3, 8, 8, dtype=torch.bool)
     valid[:, :5, :6] = True  # a 5 x 6 scene padded to 8 x 8
     crop = (slice(None), slice(None), slice(0, 5), slice(0, 6))
-    torch.testing.assert_close(
-        train_mini.mask_losses(logits, gt, valid),
-        train_mini.mask_losses(logits[crop], gt[:, :5, :6]),
-    )
+    for kind in ("focal", "bce"):
+        torch.testing.assert_close(
+            train_mini.mask_losses(logits, gt, valid, kind),
+            train_mini.mask_losses(logits[crop], gt[:, :5, :6], kind=kind),
+        )
     torch.testing.assert_close(
         train_mini.mask_iou(logits, gt, valid), train_mini.mask_iou(logits[crop], gt[:, :5, :6])
     )

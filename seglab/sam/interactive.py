@@ -14,8 +14,9 @@ section 3 and appendix A):
 - rounds of correction: a point from the error region of the previous mask (a missed pixel
   becomes a positive point, a wrongly included one a negative point), with the previous
   low-resolution logits as ``mask_input`` and the single-mask output;
-- loss per mask: 20 x focal + 1 x dice; the IoU head learns the true IoU of *every* output with
-  its best valid target (mean squared error).
+- loss per mask: 20 x focal + 1 x dice (SAM's), or 1 x binary cross-entropy + 1 x dice
+  (``mask_loss="bce"``); the IoU head learns the true IoU of *every* output with its best valid
+  target (mean squared error).
 
 Images go through the model's own preprocessing (``ResizeLongestSide``, ``sam.preprocess``) and
 prompts are given in that resized input frame, as ``SamPredictor`` gives them.
@@ -38,6 +39,9 @@ from torchvision.ops import sigmoid_focal_loss
 from seglab.data import erode, interior_point, mask_box
 
 FOCAL_WEIGHT, DICE_WEIGHT = 20.0, 1.0
+
+#: The per-mask losses :func:`mask_losses` knows: SAM's focal + dice, or cross-entropy + dice.
+MASK_LOSSES = ("focal", "bce")
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -132,32 +136,46 @@ def corrective_points(
 
 
 def mask_losses(
-    logits: torch.Tensor, gt: torch.Tensor, valid: torch.Tensor | None = None
+    logits: torch.Tensor,
+    gt: torch.Tensor,
+    valid: torch.Tensor | None = None,
+    kind: str = "focal",
 ) -> torch.Tensor:
-    """Per-mask 20 x focal + dice loss.
+    """Per-mask loss: 20 x focal + dice (``kind="focal"``, SAM's) or binary cross-entropy + dice
+    (``kind="bce"``).
+
+    Focal loss stops pushing a pixel once it is well classified, so its logits stay small;
+    cross-entropy keeps pushing them apart, which raises the masks' stability score (the share
+    of a mask that stays when the logit threshold moves from -1 to +1).
 
     Arguments:
       logits: (K, M, H, W) float mask logits in the image frame.
       gt: (K, H, W) float in {0, 1}.
       valid: optional (K, H, W) bool, the pixels that count (the rest, e.g. padding, is
         ignored: the loss equals the loss on the crop to the valid pixels).
+      kind: one of :data:`MASK_LOSSES`.
 
     Returns:
       (K, M) loss of each of the M masks of each object.
     """
+    if kind not in MASK_LOSSES:
+        raise ValueError(f"mask loss must be one of {MASK_LOSSES}, got {kind!r}")
     logits = logits.float()  # under bfloat16 autocast, the losses are still taken in float32
     target = gt[:, None].expand_as(logits)
-    focal = sigmoid_focal_loss(logits, target, alpha=0.25, gamma=2.0, reduction="none")
+    if kind == "focal":
+        pixel = sigmoid_focal_loss(logits, target, alpha=0.25, gamma=2.0, reduction="none")
+    else:
+        pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     prob = logits.sigmoid().flatten(2)
     t = target.flatten(2)
     if valid is None:
-        focal = focal.flatten(2).mean(-1)
+        pixel = pixel.flatten(2).mean(-1)
     else:
         v = valid[:, None].flatten(2).float()  # (K, 1, H*W)
-        focal = (focal.flatten(2) * v).sum(-1) / v.sum(-1).clamp(min=1)
+        pixel = (pixel.flatten(2) * v).sum(-1) / v.sum(-1).clamp(min=1)
         prob, t = prob * v, t * v
     dice = 1 - (2 * (prob * t).sum(-1) + 1) / (prob.sum(-1) + t.sum(-1) + 1)
-    return FOCAL_WEIGHT * focal + DICE_WEIGHT * dice
+    return (FOCAL_WEIGHT if kind == "focal" else 1.0) * pixel + DICE_WEIGHT * dice
 
 
 def mask_iou(
@@ -314,6 +332,7 @@ def batch_loss(
     loss_size: int = 128,
     interior_share: float = 0.5,
     ancestor_score: float = 1.0,
+    mask_loss: str = "focal",
 ) -> tuple[torch.Tensor, int, dict[str, float]]:
     """Summed loss over the sampled entities and interaction rounds of a batch of scenes.
 
@@ -332,6 +351,7 @@ def batch_loss(
         (its object, its group), as a factor on that mask's IoU. 1.0: every valid target
         counts alike (SAM). Below 1, a perfect mask of the clicked entity itself outscores a
         perfect mask of what contains it, so the top-scored of the 3 masks is the entity.
+      mask_loss: the per-mask loss, ``"focal"`` or ``"bce"`` (:func:`mask_losses`).
 
     Returns (loss sum, number of mask terms, stats: mean IoU of the trained mask per prompt
     type and round).
@@ -403,17 +423,17 @@ def batch_loss(
                 ).masked_fill(~tvalid[:, None, :], -1.0)
             if multimask:
                 losses = torch.stack(
-                    [mask_losses(logits, gt_s[:, t], valid_s) for t in range(3)], -1
+                    [mask_losses(logits, gt_s[:, t], valid_s, mask_loss) for t in range(3)], -1
                 )
                 assign = match_targets(losses, tvalid)  # (n, 3)
-                mask_loss = (losses.gather(1, assign.clamp(min=0)[:, None])[:, 0] * tvalid).sum()
+                mask_term = (losses.gather(1, assign.clamp(min=0)[:, None])[:, 0] * tvalid).sum()
                 trained = assign[ar, aim]
             else:  # one output, one target: the one aimed at
-                mask_loss = mask_losses(logits, gt_s[ar, aim], valid_s).sum()
+                mask_term = mask_losses(logits, gt_s[ar, aim], valid_s, mask_loss).sum()
                 trained = torch.zeros(n, dtype=torch.int64, device=dev)
             true_iou = iou_targets(ious, ancestor_score)
             iou_loss = F.mse_loss(iou_pred.float(), true_iou, reduction="none").mean(1).sum()
-            total = total + mask_loss + iou_loss
+            total = total + mask_term + iou_loss
             terms += int(tvalid.sum()) if multimask else n
             stats[("box" if is_box else "point") + f"_r{rnd}_iou"] = float(
                 ious[ar, trained, aim].mean()

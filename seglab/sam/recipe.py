@@ -52,6 +52,7 @@ from seglab.sam.composites import COMPOSITES_VERSION, Composite
 from seglab.sam.evaluate_mini import MIN_AREA, heldout_scene
 from seglab.sam.grouping import GroupingHead, grouping_loss
 from seglab.sam.interactive import (
+    MASK_LOSSES,
     batch_loss,
     decode,
     mask_iou,
@@ -88,6 +89,9 @@ class TrainConfig:
       head_steps, head_ancestor_score: the last stage (:func:`seglab.sam.iou_head.tune_iou_head`):
         steps that retrain only the IoU head, once the main stage is over (all ``steps`` done,
         or ``time_limit_min`` reached), with this ancestor score; 0 steps: no last stage.
+      mask_loss: the per-mask loss (:func:`seglab.sam.interactive.mask_losses`): ``"focal"``
+        (20 x focal + dice, SAM's; the shipped run) or ``"bce"`` (cross-entropy + dice: fits
+        as fast, with more confident logits, so masks with higher stability scores).
       grouping_weight: weight of :func:`seglab.sam.grouping.grouping_loss`, a dense loss on the
         image embedding through a training-only 1 x 1 projection; 0 (the shipped run): none.
       synthetic_share: share of the batch drawn from ``make_scene`` instead of the bank.
@@ -139,6 +143,7 @@ class TrainConfig:
     ancestor_score: float = 1.0
     head_steps: int = 1500
     head_ancestor_score: float = 0.5
+    mask_loss: str = "focal"
     grouping_weight: float = 0.0
     synthetic_share: float = 0.25
     nonsquare: float = 0.25
@@ -209,6 +214,10 @@ class TrainConfig:
                     f"--{name.replace('_', '-')} needs {n} positive numbers, comma-separated "
                     f"(e.g. {','.join(map(str, getattr(TrainConfig, name)))}), got {value}"
                 )
+        if self.mask_loss not in MASK_LOSSES:
+            raise ValueError(
+                f"--mask-loss must be one of {', '.join(MASK_LOSSES)}, got {self.mask_loss!r}"
+            )
         if self.precision not in ("float32", "bfloat16"):
             raise ValueError(f"--precision must be 'float32' or 'bfloat16', got {self.precision!r}")
         if self.encoder_width % 32:
@@ -510,6 +519,7 @@ def _train(c: TrainConfig, info: distributed.DistInfo) -> dict[str, object]:
                     MIN_AREA,
                     c.box_share,
                     ancestor_score=c.ancestor_score,
+                    mask_loss=c.mask_loss,
                 )
                 loss = total / max(terms, 1)
                 if head is not None:

@@ -28,6 +28,7 @@ SCHEDULE_FIELDS = (
     "corrections",
     "box_share",
     "ancestor_score",
+    "mask_loss",
     "head_steps",
     "head_ancestor_score",
     "grouping_weight",
@@ -39,7 +40,7 @@ SCHEDULE_FIELDS = (
 )
 
 
-def schedule(c: TrainConfig, processes: int = 1) -> dict[str, float]:
+def schedule(c: TrainConfig, processes: int = 1) -> dict[str, float | str]:
     """The run's schedule; ``batch_size`` is the scenes of a whole step, over all processes, so
     that a run may continue with another number of processes (e.g. 8 x 1 for 1 x 8)."""
     out = {name: getattr(c, name) for name in SCHEDULE_FIELDS}

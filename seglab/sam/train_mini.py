@@ -45,6 +45,7 @@ _HELP = {
     "ancestor_score": "IoU-head target factor for masks of a clicked entity's ancestors",
     "head_steps": "steps of the last stage, which retrains only the IoU head (0: none)",
     "head_ancestor_score": "the last stage's IoU-head target factor for ancestors' masks",
+    "mask_loss": "per-mask loss: focal (20 x focal + dice, SAM's) or bce (cross-entropy + dice)",
     "grouping_weight": "weight of the dense grouping loss on the image embedding (0: none)",
     "synthetic_share": "share of each batch drawn from seglab.data.make_scene",
     "nonsquare": "share of non-square scenes",
