@@ -90,8 +90,9 @@ class TrainConfig:
         steps that retrain only the IoU head, once the main stage is over (all ``steps`` done,
         or ``time_limit_min`` reached), with this ancestor score; 0 steps: no last stage.
       mask_loss: the per-mask loss (:func:`seglab.sam.interactive.mask_losses`): ``"focal"``
-        (20 x focal + dice, SAM's; the shipped run) or ``"bce"`` (cross-entropy + dice: fits
-        as fast, with more confident logits, so masks with higher stability scores).
+        (20 x focal + dice, SAM's; the shipped run) or ``"bce"`` (cross-entropy + dice: in a
+        1,500-step probe, boxes as good within 0.015 and the top-scored click 0.04 lower, with
+        more confident logits: masks with higher stability scores; see the model card).
       grouping_weight: weight of :func:`seglab.sam.grouping.grouping_loss`, a dense loss on the
         image embedding through a training-only 1 x 1 projection; 0 (the shipped run): none.
       synthetic_share: share of the batch drawn from ``make_scene`` instead of the bank.
