@@ -206,15 +206,22 @@ def coin_click_ious(predictor: SamPredictor, best_of_3: bool = False) -> list[fl
     ``best_of_3=True`` gives the IoU of the best of each click's 3 masks instead: what the
     masks allow, whatever the IoU head scores highest (the gap between the two is the head's).
     """
+    top, best = _coin_clicks(predictor)
+    return best if best_of_3 else top
+
+
+def _coin_clicks(predictor: SamPredictor) -> tuple[list[float], list[float]]:
+    """:func:`coin_click_ious`' two answers, top-scored and best of 3, from one pass."""
     image, coins = coins_ground_truth()
     predictor.set_image(image)
-    out = []
+    top, best = [], []
     for gt in coins:
         x, y = interior_point(gt)
         masks, scores, _ = predictor.predict(np.array([[x, y]]), np.array([1]))
         ious = [iou(m, gt) for m in masks]
-        out.append(max(ious) if best_of_3 else ious[int(np.argmax(scores))])
-    return out
+        top.append(ious[int(np.argmax(scores))])
+        best.append(max(ious))
+    return top, best
 
 
 @torch.no_grad()
@@ -291,8 +298,7 @@ def evaluate_photos(
             whole = [iou(m, c.masks[parent]) >= 0.7 for m in masks]
             pw_cases += 1
             pw_hits += any(part[a] and whole[b] for a in range(3) for b in range(3) if a != b)
-    coin_ious = coin_click_ious(predictor)
-    coin_best = coin_click_ious(predictor, best_of_3=True)
+    coin_ious, coin_best = _coin_clicks(predictor)  # one encode of the coins photo
     generator = SamAutomaticMaskGenerator(sam)
     found, total = 0, 0
     for i in range(amg_composites):
