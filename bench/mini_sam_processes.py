@@ -6,7 +6,7 @@ that average their gradients (gloo), against one process that gives both cores t
 process leaves a core idle while it samples prompts and corrective clicks in NumPy and while
 its many small decoder operations run on one thread; two processes fill those gaps.
 
-Each run is a fresh ``python -m seglab.sam.train_mini`` (or torchrun) of the shipped recipe on a
+Each run is a fresh ``python -m seglab.sam.train_mini`` (or torchrun) of the recipe's defaults on a
 small bank of photo composites (250, rendered once into a temporary folder before anything is
 timed), stopped after ``--steps`` steps. The figure is scenes per second over the training loop
 as the recipe itself clocks it (start-up, imports and loading the bank are not counted; the

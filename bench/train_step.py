@@ -10,8 +10,9 @@ for the straightforward use of SAM's decoder, one ``MaskDecoder`` call per image
 and round), as a loop over images with ``SamPredictor`` would do. Nothing else differs. Before
 anything is timed, both paths are run once and their losses and gradients checked to agree.
 
-The step is the recipe's default (``TrainConfig()``, the shipped run's: the CNN encoder at
-stride 8, 256 px, 8 scenes, up to 3 entities each, 1 corrective round) on random weights. Its
+The step is the recipe's default (``TrainConfig()``: the shipped run's model and prompts, the CNN
+encoder at stride 8, 256 px, 8 scenes, up to 3 entities each, 1 corrective round; the default
+focal loss) on random weights. Its
 scenes are drawn once by the recipe's own ``draw_batch``: photo composites (the first ``4 x
 batch`` of the recipe's bank, rendered here) and synthetic scenes. Each repetition replays the
 same random draws, and the learning rate is 0 (AdamW still does all its work), so every

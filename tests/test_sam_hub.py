@@ -205,6 +205,6 @@ def test_amg_coco_rle_output_as_in_amg_script(registry_sam, scene):
         decoded.append(mask)
     # the masks are the scene's objects: most objects are found with IoU > 0.5
     found = [max((m & gt).sum() / (m | gt).sum() for m in decoded) > 0.5 for gt in scene.masks]
-    assert np.mean(found) >= 0.75, found  # measured: all 4, IoU 0.83 to 0.96
+    assert np.mean(found) >= 0.75, found  # measured: all 4, IoU 0.91 to 0.97
     # amg.py dumps the records with json.dump; they come back equal
     assert json.loads(json.dumps(records)) == records

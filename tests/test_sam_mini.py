@@ -117,8 +117,9 @@ def test_shipped_model_segments_a_held_out_scene_through_sam_predictor(shipped):
     assert np.mean(ious) > 0.7  # the slow tests below hold the real bar on 40 scenes
 
 
-#: SamAutomaticMaskGenerator settings fitted to mini-SAM's scores (see MODEL_CARD.md): on these
-#: scenes SAM's default filters keep fewer masks and find fewer objects (recall 0.62 vs 0.86).
+#: SamAutomaticMaskGenerator settings fitted to mini-SAM's scores (see MODEL_CARD.md): with run
+#: 11's weights SAM's default filters found fewer objects on these scenes (recall 0.62 vs 0.86);
+#: with the shipped weights both find 0.86, the fitted ones with more masks (8.2 vs 4.6 a scene).
 MINI_AMG = {"points_per_side": 16, "pred_iou_thresh": 0.7, "stability_score_thresh": 0.85}
 
 
@@ -132,30 +133,30 @@ def figures(shipped):
 @pytest.mark.slow
 def test_one_positive_point_per_object_miou(figures):
     assert figures["objects"] >= 100
-    assert figures["point_miou"] >= 0.86, figures  # measured 0.877
+    assert figures["point_miou"] >= 0.86, figures  # measured 0.902
 
 
 @pytest.mark.slow
 def test_one_box_per_object_miou(figures):
-    assert figures["box_miou"] >= 0.88, figures  # measured 0.912
+    assert figures["box_miou"] >= 0.88, figures  # measured 0.928
 
 
 @pytest.mark.slow
 def test_one_click_per_coin_on_the_coins_photo(shipped):
     ious = coin_click_ious(SamPredictor(shipped))
     assert len(ious) >= 20  # coins of >= 200 px, from sobel + watershed
-    assert np.mean(ious) >= 0.80, ious  # measured 0.878 on 24 coins
+    assert np.mean(ious) >= 0.80, ious  # measured 0.934 on 24 coins
 
 
 @pytest.mark.slow
 def test_negative_point_on_an_included_neighbour_usually_helps(figures):
     assert figures["negative_point_cases"] >= 5, figures
-    assert figures["negative_point_improved"] > 0.5, figures  # measured 0.95 of 22 cases
+    assert figures["negative_point_improved"] > 0.5, figures  # measured 1.0 of 10 cases
 
 
 @pytest.mark.slow
 def test_iou_head_ranks_masks_like_the_true_iou(figures):
-    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.88
+    assert figures["iou_head_spearman"] > 0.7, figures  # measured 0.90
 
 
 @pytest.mark.slow
