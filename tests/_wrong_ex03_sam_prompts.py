@@ -476,9 +476,9 @@ def model_type_calls_none_empty(state_dict):
     return _model_type(state_dict, check_type=False)
 
 
-# ---- ex03 q6: clicks for a hard object (the reference: the middle, then both ends)
+# ---- ex03 q6: clicks for a hard object (the reference: the middle, then two corners)
 
-_MIDDLE, _ENDS = [82, 108], [[99, 133], [60, 87]]
+_MIDDLE, _ENDS = [168, 63], [[195, 75], [165, 42]]
 
 
 @wrong("ex03_sam_prompts.q6", "(points, labels)")

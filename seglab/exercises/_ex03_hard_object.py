@@ -2,9 +2,9 @@
 
 ``q6`` ``hard_object_clicks()``: return at most :data:`MAX_CLICKS` clicks, ``(points, labels)``,
 that make the course's mini-SAM segment :func:`hard_object`'s object at IoU >= :data:`BAR`. One
-click at the object's most interior pixel gives IoU 0.81 (:func:`clicks_iou` measures it): the
-mask stops short of the object's ends. Finding where the mask is wrong, and clicking there, is
-the skill of notebook 3's widget, here checked by a number.
+click at the object's most interior pixel gives IoU 0.79 (:func:`clicks_iou` measures it): the
+mask stops short of two of the object's corners. Finding where the mask is wrong, and clicking
+there, is the skill of notebook 3's widget, here checked by a number.
 
 Unlike q1-q5, whose checks compare your masks with the reference's on a SAM with random weights,
 q6 judges the shipped model's answer to your clicks, so it prompts ``load_sam("mini")`` (on the
@@ -33,9 +33,9 @@ __all__ = [
     "show_clicks",
 ]
 
-#: The scene and object of q6: ``seglab.sam.evaluate_mini.heldout_scene(228)``, object 1 (the
-#: pink checkered ellipse), a scene mini-SAM never trained on.
-HARD_SCENE, HARD_OBJECT = 228, 1
+#: The scene and object of q6: ``seglab.sam.evaluate_mini.heldout_scene(246)``, object 1 (the
+#: purple checkered triangle), a scene mini-SAM never trained on.
+HARD_SCENE, HARD_OBJECT = 246, 1
 #: The IoU the clicks must reach, and how many clicks they may be.
 BAR, MAX_CLICKS = 0.9, 4
 
@@ -45,8 +45,8 @@ BAR, MAX_CLICKS = 0.9, 4
 
 def hard_object_clicks():
     """(points, labels): at most 4 clicks that segment the hard object at IoU >= 0.9."""
-    points = np.array([[82, 108], [99, 133], [60, 87]])  # (x, y): the middle, then both ends
-    labels = np.array([1, 1, 1])  # all "this object": one click stopped short of both ends
+    points = np.array([[168, 63], [195, 75], [165, 42]])  # (x, y): the middle, then 2 corners
+    labels = np.array([1, 1, 1])  # all "this object": one click stopped short of both corners
     return points, labels
 
 
@@ -227,17 +227,17 @@ q6 = Question(
             verify=_good_enough,
             expect_text=f"IoU >= {BAR} with the object",
             why=(
-                "one click at the middle gives IoU 0.81: show_clicks(points, labels) draws the "
+                "one click at the middle gives IoU 0.79: show_clicks(points, labels) draws the "
                 "mask over the object's outline. Click where they differ: a positive click "
                 "(1) on a part the mask misses, a negative one (0) on a part it wrongly covers."
             ),
         ),
     ],
     hints=[
-        "Start with one click in the middle: show_clicks([[82, 108]]) draws the mask over the "
+        "Start with one click in the middle: show_clicks([[168, 63]]) draws the mask over the "
         "object's white outline. Where does the mask stop short?",
-        "The one-click mask stops short of the ellipse's lower end, and a little of its upper "
-        "one: add a positive click (label 1) near each end, three clicks in all.",
+        "The one-click mask stops short of the triangle's top and right corners: add a "
+        "positive click (label 1) near each, three clicks in all.",
     ],
     solution=hard_object_clicks,
     on_pass="One click is a question SAM may answer partly; the next click says where it erred.",
