@@ -186,3 +186,58 @@ def test_the_model_cards_resolution_ceilings_are_what_the_composites_give():
         ]
     missing = [text for text in lines if text not in card]
     assert not missing, f"the model card does not say {missing}"
+
+
+class _AnswersWith:
+    """A stand-in SamPredictor that answers every click with the same 3 masks and scores."""
+
+    def __init__(self, masks: np.ndarray) -> None:
+        self.masks, self.images = masks, []
+
+    def set_image(self, image: np.ndarray) -> None:
+        self.images.append(image)
+
+    def predict(self, point_coords: np.ndarray, point_labels: np.ndarray):
+        assert point_coords.shape == (1, 2) and point_labels.tolist() == [1]
+        return self.masks, np.array([0.3, 0.2, 0.1], np.float32), None
+
+
+def _one_part_composite():
+    """A 40 x 40 composite: a whole object (10:30, 10:30) holding a part (14:22, 14:22), a
+    part without a parent and a part too small to count."""
+    from seglab.sam.composites import Composite
+
+    masks = np.zeros((4, 40, 40), bool)
+    masks[0, 10:30, 10:30] = True
+    masks[1, 14:22, 14:22] = True
+    masks[2, 0:8, 32:40] = True  # a part with no parent: not a part/whole case
+    masks[3, 25:28, 25:28] = True  # 9 px of its own: under MIN_AREA
+    return Composite(
+        image=np.zeros((40, 40, 3), np.uint8),
+        masks=masks,
+        parents=np.array([-1, 0, -1, 0]),
+        kinds=np.array([1, 2, 2, 2]),
+    )
+
+
+def test_part_clicks_click_inside_each_counted_part_and_score_part_and_whole():
+    from seglab.sam.evaluate_mini import part_clicks
+
+    c = _one_part_composite()
+    empty = np.zeros((40, 40), bool)
+    both = _AnswersWith(np.stack([c.masks[1], c.masks[0], empty]))
+    (case,) = part_clicks(both, c)  # type: ignore[arg-type]
+    assert len(both.images) == 1 and both.images[0] is c.image  # the composite was set
+    assert (case.part, case.whole) == (1, 0)
+    x, y = case.point
+    assert c.masks[1][y, x]  # (x, y): inside the part
+    np.testing.assert_allclose(case.part_ious, [1.0, 64 / 400, 0.0])
+    np.testing.assert_allclose(case.whole_ious, [64 / 400, 1.0, 0.0])
+    assert case.both()
+    # the part twice and no whole, or the whole in the same mask as the part: not both
+    (only_part,) = part_clicks(_AnswersWith(np.stack([c.masks[1], c.masks[1], empty])), c)  # type: ignore[arg-type]
+    assert not only_part.both()
+    near_whole = c.masks[0].copy()
+    near_whole[10:30, 10:14] = False  # IoU 0.8 with the whole
+    (loose,) = part_clicks(_AnswersWith(np.stack([c.masks[1], near_whole, empty])), c)  # type: ignore[arg-type]
+    assert loose.both() and not loose.both(threshold=0.9)

@@ -10,6 +10,7 @@ mask the model's low-res output can carry at all, whatever the weights.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -224,6 +225,59 @@ def _coin_clicks(predictor: SamPredictor) -> tuple[list[float], list[float]]:
     return top, best
 
 
+@dataclass(frozen=True)
+class PartClick:
+    """One click inside a part, and how its 3 masks match the part and the whole.
+
+    Attributes:
+      part: index of the part entity in the composite (``kinds == 2``).
+      whole: index of the object it lies in (its parent).
+      point: (2,) int, the click (x, y): the most interior pixel of the part's own region.
+      scores: (3,) float32, SAM's predicted IoU of each mask.
+      part_ious: (3,) float, each mask's IoU with the part, in [0, 1].
+      whole_ious: (3,) float, each mask's IoU with the whole object, in [0, 1].
+    """
+
+    part: int
+    whole: int
+    point: np.ndarray
+    scores: np.ndarray
+    part_ious: np.ndarray
+    whole_ious: np.ndarray
+
+    def both(self, threshold: float = 0.7) -> bool:
+        """True when one mask matches the part AND another mask the whole (IoU >= threshold):
+        the model card's part/whole figure counts these."""
+        part, whole = self.part_ious >= threshold, self.whole_ious >= threshold
+        return any(part[a] and whole[b] for a in range(3) for b in range(3) if a != b)
+
+
+def part_clicks(predictor: SamPredictor, c: Composite) -> list[PartClick]:
+    """One click inside every part of composite ``c`` that has a parent and at least
+    ``MIN_AREA`` pixels of its own, at the most interior pixel of its own region, with
+    ``multimask_output=True``. Sets ``predictor``'s image to ``c.image`` first."""
+    predictor.set_image(c.image)
+    cases = []
+    for k in map(int, np.flatnonzero(c.kinds == 2)):
+        parent = int(c.parents[k])
+        own = c.own_region(k)
+        if parent < 0 or own.sum() < MIN_AREA:
+            continue
+        point = np.array(interior_point(own))
+        masks, scores, _ = predictor.predict(point[None], np.array([1]))
+        cases.append(
+            PartClick(
+                part=k,
+                whole=parent,
+                point=point,
+                scores=scores,
+                part_ious=np.array([iou(m, c.masks[k]) for m in masks]),
+                whole_ious=np.array([iou(m, c.masks[parent]) for m in masks]),
+            )
+        )
+    return cases
+
+
 @torch.no_grad()
 def evaluate_photos(
     sam: Sam,
@@ -250,8 +304,9 @@ def evaluate_photos(
     - ``box_miou``: its tight box, ``multimask_output=False``;
     - ``clicks_miou``: mean IoU after 1..``clicks`` clicks (:func:`click_series`);
     - ``part_whole``: for every part (inside an object), one click at the most interior pixel of
-      its own region: the share where one of the 3 masks has IoU >= 0.7 with the part AND
-      another one IoU >= 0.7 with the whole object (``part_whole_cases`` cases);
+      its own region (:func:`part_clicks`): the share where one of the 3 masks has IoU >= 0.7
+      with the part AND another one IoU >= 0.7 with the whole object (``part_whole_cases``
+      cases);
     - ``coins_miou``: the coins photo, one click per coin (:func:`coins_ground_truth`),
       top-scored of 3 masks; ``coins_best_of_3_miou``: the best of the 3 masks instead;
     - ``amg_recall``: ``SamAutomaticMaskGenerator(sam)`` with every default, on the first
@@ -287,17 +342,9 @@ def evaluate_photos(
             series.append(ious)
             m, _, _ = predictor.predict(box=mask_box(gt), multimask_output=False)
             box.append(iou(m[0], gt))
-        for k in map(int, np.flatnonzero(c.kinds == 2)):
-            parent = int(c.parents[k])
-            own = c.own_region(int(k))
-            if parent < 0 or own.sum() < MIN_AREA:
-                continue
-            x, y = interior_point(own)
-            masks, _, _ = predictor.predict(np.array([[x, y]]), np.array([1]))
-            part = [iou(m, c.masks[k]) >= 0.7 for m in masks]
-            whole = [iou(m, c.masks[parent]) >= 0.7 for m in masks]
+        for case in part_clicks(predictor, c):
             pw_cases += 1
-            pw_hits += any(part[a] and whole[b] for a in range(3) for b in range(3) if a != b)
+            pw_hits += case.both()
     coin_ious, coin_best = _coin_clicks(predictor)  # one encode of the coins photo
     generator = SamAutomaticMaskGenerator(sam)
     found, total = 0, 0
