@@ -241,3 +241,6 @@ def test_part_clicks_click_inside_each_counted_part_and_score_part_and_whole():
     near_whole[10:30, 10:14] = False  # IoU 0.8 with the whole
     (loose,) = part_clicks(_AnswersWith(np.stack([c.masks[1], near_whole, empty])), c)  # type: ignore[arg-type]
     assert loose.both() and not loose.both(threshold=0.9)
+    for bad in (0.0, 1.5, -0.7):
+        with pytest.raises(ValueError, match="threshold must be an IoU"):
+            loose.both(threshold=bad)

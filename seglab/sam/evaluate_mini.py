@@ -247,7 +247,11 @@ class PartClick:
 
     def both(self, threshold: float = 0.7) -> bool:
         """True when one mask matches the part AND another mask the whole (IoU >= threshold):
-        the model card's part/whole figure counts these."""
+        the model card's part/whole figure counts these. ``threshold`` must lie in (0, 1]."""
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(
+                f"threshold must be an IoU in (0, 1], got {threshold!r}; the model card uses 0.7"
+            )
         part, whole = self.part_ious >= threshold, self.whole_ious >= threshold
         return any(part[a] and whole[b] for a in range(3) for b in range(3) if a != b)
 
