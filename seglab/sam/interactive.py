@@ -319,6 +319,37 @@ def iou_targets(ious: torch.Tensor, ancestor_score: float = 1.0) -> torch.Tensor
     return (ious.clamp(min=0) * weight).max(-1).values
 
 
+def choose_entities(
+    areas: np.ndarray,
+    parents: np.ndarray,
+    rng: np.random.Generator,
+    max_objects: int,
+    min_area: int = 48,
+    nested_weight: float = 1.0,
+) -> np.ndarray:
+    """The entities of one scene that a training step prompts.
+
+    Arguments:
+      areas: (K,) int, each entity's visible pixels; those under ``min_area`` are never chosen.
+      parents: (K,) int, each entity's parent, -1 for none.
+      max_objects: at most this many, drawn without replacement.
+      nested_weight: the weight of an entity with a parent (a part, an object on a container:
+        a click on it has several valid answers) against 1 for the others. At 1.0 every
+        entity is equally likely, and the draw is ``rng.permutation`` as in every run before
+        this option, so that those runs repeat.
+
+    Returns (n,) int64 entity indices, n = min(max_objects, eligible entities).
+    """
+    if not nested_weight > 0:
+        raise ValueError(f"nested_weight must be > 0, got {nested_weight!r}; 1.0 weighs all alike")
+    eligible = np.flatnonzero(areas >= min_area)
+    if nested_weight == 1.0 or len(eligible) == 0:
+        return rng.permutation(eligible)[:max_objects]
+    weight = np.where(parents[eligible] >= 0, nested_weight, 1.0)
+    n = min(max_objects, len(eligible))
+    return rng.choice(eligible, size=n, replace=False, p=weight / weight.sum())
+
+
 def batch_loss(
     sam: Sam,
     embeddings: torch.Tensor,
@@ -333,6 +364,7 @@ def batch_loss(
     interior_share: float = 0.5,
     ancestor_score: float = 1.0,
     mask_loss: str = "focal",
+    nested_weight: float = 1.0,
 ) -> tuple[torch.Tensor, int, dict[str, float]]:
     """Summed loss over the sampled entities and interaction rounds of a batch of scenes.
 
@@ -352,6 +384,8 @@ def batch_loss(
         counts alike (SAM). Below 1, a perfect mask of the clicked entity itself outscores a
         perfect mask of what contains it, so the top-scored of the 3 masks is the entity.
       mask_loss: the per-mask loss, ``"focal"`` or ``"bce"`` (:func:`mask_losses`).
+      nested_weight: how much likelier an entity that lies inside another (a part, an object
+        on a container) is to be prompted than one that does not (:func:`choose_entities`).
 
     Returns (loss sum, number of mask terms, stats: mean IoU of the trained mask per prompt
     type and round).
@@ -362,7 +396,7 @@ def batch_loss(
     groups: dict[bool, list[tuple[int, list[int]]]] = {False: [], True: []}
     for b, scene in enumerate(scenes):
         areas = scene.masks.sum((1, 2))  # (K,); K may be 0
-        chosen = rng.permutation(np.flatnonzero(areas >= min_area))[:max_objects]
+        chosen = choose_entities(areas, scene.parents, rng, max_objects, min_area, nested_weight)
         for k in chosen:
             if rng.random() < box_share:
                 groups[True].append((b, [int(k)]))
