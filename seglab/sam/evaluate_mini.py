@@ -333,7 +333,9 @@ def evaluate_photos(
     best_of_3, on_container, area = [], [], []
     for i in range(n_composites):
         c = composite(i)
-        predictor.set_image(c.image)
+        parts = part_clicks(predictor, c)  # sets c.image: one encode serves parts and objects
+        pw_cases += len(parts)
+        pw_hits += sum(case.both() for case in parts)
         for k in _object_ids(c):
             gt = c.masks[k]
             ious, _ = click_series(predictor, gt, clicks, c.own_region(k))
@@ -346,9 +348,6 @@ def evaluate_photos(
             series.append(ious)
             m, _, _ = predictor.predict(box=mask_box(gt), multimask_output=False)
             box.append(iou(m[0], gt))
-        for case in part_clicks(predictor, c):
-            pw_cases += 1
-            pw_hits += case.both()
     coin_ious, coin_best = _coin_clicks(predictor)  # one encode of the coins photo
     generator = SamAutomaticMaskGenerator(sam)
     found, total = 0, 0
