@@ -46,7 +46,7 @@ def test_fewer_eligible_entities_than_asked_and_none_at_all():
     assert none.shape == (0,)
 
 
-@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
 def test_a_weight_that_is_not_positive_is_refused(bad):
     with pytest.raises(ValueError, match="nested_weight must be > 0"):
         choose_entities(AREAS, PARENTS, np.random.default_rng(0), 3, nested_weight=bad)

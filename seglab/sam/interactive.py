@@ -340,8 +340,10 @@ def choose_entities(
 
     Returns (n,) int64 entity indices, n = min(max_objects, eligible entities).
     """
-    if not nested_weight > 0:
-        raise ValueError(f"nested_weight must be > 0, got {nested_weight!r}; 1.0 weighs all alike")
+    if not 0 < nested_weight < np.inf:
+        raise ValueError(
+            f"nested_weight must be > 0 and finite, got {nested_weight!r}; 1.0 weighs all alike"
+        )
     eligible = np.flatnonzero(areas >= min_area)
     if nested_weight == 1.0 or len(eligible) == 0:
         return rng.permutation(eligible)[:max_objects]
